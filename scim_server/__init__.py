@@ -1,0 +1,5 @@
+"""The SCIM 2.0 protocol over HTTP: the Falcon app and everything it serves.
+
+``create_app(settings)`` in ``scim_server.app`` builds the WSGI application;
+``scim_server.cli`` is the ``scim-server`` command.
+"""

@@ -1,0 +1,71 @@
+"""The application factory: ``create_app(settings)`` builds the WSGI app."""
+
+from __future__ import annotations
+
+import logging
+
+import falcon
+
+import storage
+from storage.migrations import check_version
+from tokens import KeyRing
+
+from scim_server import errors, media
+from scim_server.middleware import BearerAuthentication, DatabaseSession, RequestId
+from scim_server.passwords import PasswordHasher
+from scim_server.provisioning import Provisioning
+from scim_server.resources import discovery
+from scim_server.resources.scim import Collection, Item, group_kind, user_kind
+from scim_server.settings import Settings
+
+log = logging.getLogger(__name__)
+
+SCIM_PREFIX = "/scim/v2"
+
+
+def create_app(settings: Settings, keys: KeyRing | None = None) -> falcon.App:
+    """Connect to the database and build the app that serves it.
+
+    ``keys`` defaults to the key file named in the settings; tests pass a ring
+    of their own.
+    """
+    db = storage.connect(settings.database_url, pool_size=settings.database_pool_size)
+    with db.connection_context():
+        check_version(db)
+    ring = keys if keys is not None else KeyRing.load(settings.token_key_file)
+
+    app = falcon.App(
+        middleware=[
+            RequestId(),
+            DatabaseSession(),
+            BearerAuthentication(ring, settings.clock),
+        ],
+    )
+    # "/Users/" and "/Users" are the same collection to every SCIM client.
+    app.req_options.strip_url_path_trailing_slash = True
+    media.install(app)
+    errors.register(app)
+    _add_routes(app, settings)
+    return app
+
+
+def _add_routes(app: falcon.App, settings: Settings) -> None:
+    provisioning = Provisioning(
+        settings=settings, passwords=PasswordHasher(log2_n=settings.password_log2_n)
+    )
+    app.add_route(
+        f"{SCIM_PREFIX}/ServiceProviderConfig",
+        discovery.ServiceProviderConfig(settings),
+    )
+    schemas = discovery.Schemas()
+    app.add_route(f"{SCIM_PREFIX}/Schemas", schemas)
+    app.add_route(f"{SCIM_PREFIX}/Schemas/{{schema_id}}", schemas, suffix="item")
+    resource_types = discovery.ResourceTypes()
+    app.add_route(f"{SCIM_PREFIX}/ResourceTypes", resource_types)
+    app.add_route(
+        f"{SCIM_PREFIX}/ResourceTypes/{{name}}", resource_types, suffix="item"
+    )
+    for kind in (user_kind(provisioning), group_kind(provisioning)):
+        endpoint = f"{SCIM_PREFIX}{kind.resource_type.endpoint}"
+        app.add_route(endpoint, Collection(kind, settings))
+        app.add_route(f"{endpoint}/{{id}}", Item(kind, settings))

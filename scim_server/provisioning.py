@@ -1,0 +1,180 @@
+"""Creating, replacing, reading and deleting Users and Groups.
+
+This is the domain layer between the HTTP resources and storage: it
+validates documents against the schemas, hashes passwords, turns SCIM ids
+into storage ids and calls one storage function per operation. Nothing here
+knows about HTTP, so it is tested directly.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from typing import Any
+
+from storage import groups as group_store
+from storage import users as user_store
+from storage.errors import ResourceNotFound
+from storage.ids import parse_id
+from storage.records import (
+    EmailRow,
+    GroupFields,
+    GroupRecord,
+    UserFields,
+    UserRecord,
+)
+
+from scim_server.errors import InvalidValue, Mutability
+from scim_server.listing import Page
+from scim_server.passwords import PasswordHasher
+from scim_server.schema import ResourceType, group_type, user_type
+from scim_server.schema.validation import check_immutable, parse_resource
+from scim_server.settings import Settings
+
+
+@dataclasses.dataclass(frozen=True)
+class Provisioning:
+    settings: Settings
+    passwords: PasswordHasher
+
+    @property
+    def user_type(self) -> ResourceType:
+        return user_type()
+
+    @property
+    def group_type(self) -> ResourceType:
+        return group_type()
+
+    # Users
+
+    def create_user(self, body: Any) -> UserRecord:
+        fields = self._user_fields(body)
+        return user_store.create_user(
+            fields, now=self.settings.clock(), id_source=self.settings.id_source
+        )
+
+    def get_user(self, user_id: str) -> UserRecord:
+        record = user_store.find_user(_storage_id("User", user_id))
+        if record is None:
+            raise ResourceNotFound("User", user_id)
+        return record
+
+    def replace_user(self, user_id: str, body: Any) -> UserRecord:
+        """Replace a user's writable attributes (RFC 7644 §3.5.1)."""
+        current = self.get_user(user_id)
+        _check_body_id(body, user_id)
+        fields = self._user_fields(body)
+        check_immutable(self.user_type, current.document, fields.document)
+        return user_store.replace_user(current.id, fields, now=self.settings.clock())
+
+    def delete_user(self, user_id: str) -> None:
+        user_store.delete_user(_storage_id("User", user_id))
+
+    def list_users(self, page: Page) -> tuple[int, list[UserRecord]]:
+        total = user_store.count_users()
+        if page.count == 0 or page.offset >= total:
+            return total, []
+        return total, user_store.list_users(page.offset, page.count)
+
+    def _user_fields(self, body: Any) -> UserFields:
+        document = parse_resource(self.user_type, body)
+        password = document.pop("password", None)
+        return UserFields(
+            user_name=document["userName"],
+            display_name=document.get("displayName"),
+            external_id=document.get("externalId"),
+            active=document.get("active", True),
+            emails=tuple(
+                EmailRow(
+                    value=email["value"],
+                    type=email.get("type"),
+                    primary=email.get("primary", False),
+                )
+                for email in document.get("emails", ())
+                if "value" in email
+            ),
+            password_hash=self.passwords.hash(password) if password else None,
+            document=document,
+        )
+
+    # Groups
+
+    def create_group(self, body: Any) -> GroupRecord:
+        fields, member_ids = self._group_fields(body)
+        return group_store.create_group(
+            fields,
+            member_ids or [],
+            now=self.settings.clock(),
+            id_source=self.settings.id_source,
+        )
+
+    def get_group(self, group_id: str) -> GroupRecord:
+        record = group_store.find_group(_storage_id("Group", group_id))
+        if record is None:
+            raise ResourceNotFound("Group", group_id)
+        return record
+
+    def replace_group(self, group_id: str, body: Any) -> GroupRecord:
+        current = self.get_group(group_id)
+        _check_body_id(body, group_id)
+        fields, member_ids = self._group_fields(body)
+        check_immutable(self.group_type, current.document, fields.document)
+        if current.builtin and fields.display_name != current.display_name:
+            raise Mutability(f"the built-in group {current.display_name!r} cannot be renamed")
+        if current.id in (member_ids or ()):
+            raise InvalidValue("a group cannot be a member of itself")
+        # A PUT without "members" clears them (RFC 7644 §3.5.1).
+        return group_store.replace_group(
+            current.id, fields, member_ids or [], now=self.settings.clock()
+        )
+
+    def delete_group(self, group_id: str) -> None:
+        current = self.get_group(group_id)
+        if current.builtin:
+            raise Mutability(f"the built-in group {current.display_name!r} cannot be deleted")
+        group_store.delete_group(current.id)
+
+    def list_groups(self, page: Page) -> tuple[int, list[GroupRecord]]:
+        total = group_store.count_groups()
+        if page.count == 0 or page.offset >= total:
+            return total, []
+        return total, group_store.list_groups(page.offset, page.count)
+
+    def _group_fields(self, body: Any) -> tuple[GroupFields, list[int] | None]:
+        document = parse_resource(self.group_type, body)
+        # Members live in their own table; the document keeps the rest.
+        members = document.pop("members", None)
+        fields = GroupFields(
+            display_name=document["displayName"],
+            external_id=document.get("externalId"),
+            document=document,
+        )
+        if members is None:
+            return fields, None
+        return fields, [_member_id(member) for member in members]
+
+
+def _storage_id(resource_type: str, resource_id: str) -> int:
+    """The storage id behind a SCIM id; a string that is none is not found."""
+    parsed = parse_id(resource_id)
+    if parsed is None:
+        raise ResourceNotFound(resource_type, resource_id)
+    return parsed
+
+
+def _member_id(member: Mapping[str, Any]) -> int:
+    value = member["value"]
+    parsed = parse_id(value)
+    if parsed is None:
+        raise InvalidValue(f"unknown members: no user or group has id {value}")
+    return parsed
+
+
+def _check_body_id(body: Any, resource_id: str) -> None:
+    """An ``id`` in a PUT body must be the one in the URL, if present."""
+    if isinstance(body, Mapping):
+        for key, value in body.items():
+            if key.lower() == "id" and value is not None and str(value) != resource_id:
+                raise InvalidValue(
+                    f"the id in the body ({value}) does not match the URL ({resource_id})"
+                )

@@ -1,0 +1,91 @@
+"""The discovery endpoints (RFC 7644 §4), readable without a token."""
+
+from __future__ import annotations
+
+import falcon
+
+from scim_server.errors import NotFound
+from scim_server.listing import Page, list_response
+from scim_server.schema import SERVICE_PROVIDER_CONFIG_SCHEMA, resource_types
+from scim_server.settings import Settings
+
+
+class ServiceProviderConfig:
+    """What this server supports, stated only as far as it works (RFC 7643 §5)."""
+
+    auth_required = False
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        resp.media = {
+            "schemas": [SERVICE_PROVIDER_CONFIG_SCHEMA],
+            "documentationUri": "https://datatracker.ietf.org/doc/html/rfc7644",
+            "patch": {"supported": False},
+            "bulk": {"supported": False, "maxOperations": 0, "maxPayloadSize": 0},
+            "filter": {"supported": False, "maxResults": self._settings.max_page_size},
+            "changePassword": {"supported": False},
+            "sort": {"supported": False},
+            "etag": {"supported": False},
+            "authenticationSchemes": [
+                {
+                    "type": "oauthbearertoken",
+                    "name": "Personal access token",
+                    "description": (
+                        "Send a personal access token in the Authorization "
+                        "header: 'Authorization: Bearer scimpat_...'"
+                    ),
+                    "primary": True,
+                }
+            ],
+            "meta": {
+                "resourceType": "ServiceProviderConfig",
+                "location": f"{base_url(req, self._settings)}/ServiceProviderConfig",
+            },
+        }
+
+
+class Schemas:
+    auth_required = False
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        documents = [
+            dict(schema.document)
+            for resource_type in resource_types()
+            for schema in resource_type.schemas()
+        ]
+        page = Page(start_index=1, count=len(documents))
+        resp.media = list_response(documents, len(documents), page)
+
+    def on_get_item(
+        self, req: falcon.Request, resp: falcon.Response, schema_id: str
+    ) -> None:
+        for resource_type in resource_types():
+            for schema in resource_type.schemas():
+                if schema.id.lower() == schema_id.lower():
+                    resp.media = dict(schema.document)
+                    return
+        raise NotFound(f"no schema {schema_id}")
+
+
+class ResourceTypes:
+    auth_required = False
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        documents = [resource_type.document() for resource_type in resource_types()]
+        page = Page(start_index=1, count=len(documents))
+        resp.media = list_response(documents, len(documents), page)
+
+    def on_get_item(self, req: falcon.Request, resp: falcon.Response, name: str) -> None:
+        for resource_type in resource_types():
+            if resource_type.name.lower() == name.lower():
+                resp.media = resource_type.document()
+                return
+        raise NotFound(f"no resource type {name}")
+
+
+def base_url(req: falcon.Request, settings: Settings) -> str:
+    """The URL that resource locations start with, ending in ``/scim/v2``."""
+    root = settings.base_url or req.prefix
+    return f"{root}/scim/v2"

@@ -1,0 +1,285 @@
+"""Queries on groups and their members."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable, Sequence
+
+import peewee
+
+from storage import ids
+from storage.database import transaction
+from storage.errors import (
+    DuplicateName,
+    ResourceNotFound,
+    UnknownMembers,
+    VersionMismatch,
+)
+from storage.models import Group, Membership, User
+from storage.records import GroupFields, GroupRecord, MemberRef
+
+GROUP_COLUMNS = (
+    Group.id,
+    Group.display_name,
+    Group.external_id,
+    Group.builtin,
+    Group.document,
+    Group.created,
+    Group.last_modified,
+    Group.version,
+)
+
+# SQLite allows at most 32,766 bound parameters per statement (999 before
+# 3.32); batches of this size stay far below either limit.
+BATCH = 500
+
+
+def _record(row: Group) -> GroupRecord:
+    return GroupRecord(
+        id=row.id,
+        display_name=row.display_name,
+        external_id=row.external_id,
+        builtin=row.builtin,
+        document=row.document,
+        created=row.created,
+        last_modified=row.last_modified,
+        version=row.version,
+    )
+
+
+def create_group(
+    fields: GroupFields,
+    member_ids: Sequence[int],
+    *,
+    now: datetime.datetime,
+    builtin: str | None = None,
+    id_source: ids.IdSource = ids.random_id,
+) -> GroupRecord:
+    """Insert a group with its members, all or nothing.
+
+    Raises DuplicateName when the display name is taken (case-insensitively)
+    and UnknownMembers when a member id is neither a user nor a group.
+    """
+    with transaction():
+        _check_name_free(fields.display_name)
+        types = member_types(member_ids)
+        group_id = ids.allocate("Group", id_source)
+        try:
+            Group.insert(
+                id=group_id,
+                builtin=builtin,
+                created=now,
+                last_modified=now,
+                version=1,
+                **_columns(fields),
+            ).execute()
+        except peewee.IntegrityError as ex:
+            raise DuplicateName("displayName", fields.display_name) from ex
+        _insert_members(group_id, types)
+    return get_group(group_id)
+
+
+def find_group(group_id: int) -> GroupRecord | None:
+    row = Group.select(*GROUP_COLUMNS).where(Group.id == group_id).first()
+    return _record(row) if row else None
+
+
+def get_group(group_id: int) -> GroupRecord:
+    record = find_group(group_id)
+    if record is None:
+        raise ResourceNotFound("Group", str(group_id))
+    return record
+
+
+def find_builtin_group(name: str) -> GroupRecord | None:
+    row = Group.select(*GROUP_COLUMNS).where(Group.builtin == name).first()
+    return _record(row) if row else None
+
+
+def find_group_by_name(display_name: str) -> GroupRecord | None:
+    query = Group.select(*GROUP_COLUMNS).where(
+        Group.display_name_key == display_name.casefold()
+    )
+    row = query.first()
+    return _record(row) if row else None
+
+
+def replace_group(
+    group_id: int,
+    fields: GroupFields,
+    member_ids: Sequence[int] | None,
+    *,
+    now: datetime.datetime,
+    expected_version: int | None = None,
+) -> GroupRecord:
+    """Overwrite a group's attributes and, unless None, its member list.
+
+    Members are changed by difference: only the rows of members that left or
+    joined are written, so replacing a large list with a nearly equal one
+    costs what the change costs.
+    """
+    with transaction():
+        _check_name_free(fields.display_name, except_id=group_id)
+        condition = Group.id == group_id
+        if expected_version is not None:
+            condition &= Group.version == expected_version
+        changes = {
+            **_columns(fields),
+            Group.last_modified.name: now,
+            Group.version.name: Group.version + 1,
+        }
+        try:
+            updated = Group.update(changes).where(condition).execute()
+        except peewee.IntegrityError as ex:
+            raise DuplicateName("displayName", fields.display_name) from ex
+        if not updated:
+            _raise_missing_or_changed(group_id, expected_version)
+        if member_ids is not None:
+            _replace_members(group_id, member_ids)
+    return get_group(group_id)
+
+
+def delete_group(group_id: int) -> None:
+    """Delete a group, its member rows, and its own memberships elsewhere."""
+    with transaction():
+        deleted = Group.delete().where(Group.id == group_id).execute()
+        if not deleted:
+            raise ResourceNotFound("Group", str(group_id))
+        Membership.delete().where(Membership.group == group_id).execute()
+        Membership.delete().where(Membership.member_id == group_id).execute()
+
+
+def list_groups(offset: int, limit: int) -> list[GroupRecord]:
+    """A page of groups in their stable order: by creation time, then id."""
+    query = (
+        Group.select(*GROUP_COLUMNS)
+        .order_by(Group.created, Group.id)
+        .offset(offset)
+        .limit(limit)
+    )
+    return [_record(row) for row in query]
+
+
+def count_groups() -> int:
+    return int(Group.select().count())
+
+
+def add_members(group_id: int, member_ids: Sequence[int]) -> None:
+    """Add members to a group; members it already has are left alone."""
+    with transaction():
+        if not Group.select().where(Group.id == group_id).exists():
+            raise ResourceNotFound("Group", str(group_id))
+        _insert_members(group_id, member_types(member_ids))
+
+
+def has_members(group_id: int) -> bool:
+    return bool(Membership.select().where(Membership.group == group_id).exists())
+
+
+def members_of_groups(group_ids: Iterable[int]) -> dict[int, list[MemberRef]]:
+    """The direct members of each group, with current display names."""
+    wanted = list(group_ids)
+    found: dict[int, list[MemberRef]] = {group_id: [] for group_id in wanted}
+    if not wanted:
+        return found
+    member_group = Group.alias("member_group")
+    query = (
+        Membership.select(
+            Membership.group,
+            Membership.member_id,
+            Membership.member_type,
+            peewee.fn.COALESCE(
+                User.display_name, User.user_name, member_group.display_name
+            ),
+        )
+        .join(User, peewee.JOIN.LEFT_OUTER, on=(User.id == Membership.member_id))
+        .switch(Membership)
+        .join(
+            member_group,
+            peewee.JOIN.LEFT_OUTER,
+            on=(member_group.id == Membership.member_id),
+        )
+        .where(Membership.group.in_(wanted))
+        .order_by(Membership.group, Membership.member_id)
+        .tuples()
+    )
+    for group_id, member_id, member_type, display in query:
+        found[group_id].append(MemberRef(member_id, member_type, display))
+    return found
+
+
+def member_types(member_ids: Sequence[int]) -> dict[int, str]:
+    """Map each id to "User" or "Group"; raise UnknownMembers for the rest."""
+    wanted = set(member_ids)
+    types: dict[int, str] = {}
+    batches = [list(wanted)[i : i + BATCH] for i in range(0, len(wanted), BATCH)]
+    for batch in batches:
+        for (user_id,) in User.select(User.id).where(User.id.in_(batch)).tuples():
+            types[user_id] = "User"
+        for (group_id,) in Group.select(Group.id).where(Group.id.in_(batch)).tuples():
+            types[group_id] = "Group"
+    missing = sorted(wanted - types.keys())
+    if missing:
+        raise UnknownMembers([str(member_id) for member_id in missing])
+    return types
+
+
+def _insert_members(group_id: int, types: dict[int, str]) -> None:
+    rows = [
+        {
+            Membership.group.name: group_id,
+            Membership.member_id.name: member_id,
+            Membership.member_type.name: member_type,
+        }
+        for member_id, member_type in types.items()
+    ]
+    for start in range(0, len(rows), BATCH):
+        batch = rows[start : start + BATCH]
+        Membership.insert_many(batch).on_conflict_ignore().execute()
+
+
+def _replace_members(group_id: int, member_ids: Sequence[int]) -> None:
+    wanted = set(member_ids)
+    current = {
+        member_id
+        for (member_id,) in Membership.select(Membership.member_id)
+        .where(Membership.group == group_id)
+        .tuples()
+    }
+    leaving = list(current - wanted)
+    for start in range(0, len(leaving), BATCH):
+        (
+            Membership.delete()
+            .where(
+                (Membership.group == group_id)
+                & Membership.member_id.in_(leaving[start : start + BATCH])
+            )
+            .execute()
+        )
+    _insert_members(group_id, member_types(sorted(wanted - current)))
+
+
+def _columns(fields: GroupFields) -> dict[str, object]:
+    return {
+        Group.display_name.name: fields.display_name,
+        Group.display_name_key.name: fields.display_name.casefold(),
+        Group.external_id.name: fields.external_id,
+        Group.document.name: fields.document,
+    }
+
+
+def _check_name_free(display_name: str, except_id: int | None = None) -> None:
+    query = Group.select(Group.id).where(
+        Group.display_name_key == display_name.casefold()
+    )
+    if except_id is not None:
+        query = query.where(Group.id != except_id)
+    if query.exists():
+        raise DuplicateName("displayName", display_name)
+
+
+def _raise_missing_or_changed(group_id: int, expected_version: int | None) -> None:
+    exists = Group.select().where(Group.id == group_id).exists()
+    if expected_version is None or not exists:
+        raise ResourceNotFound("Group", str(group_id))
+    raise VersionMismatch(f"Group {group_id} has changed")

@@ -1,0 +1,72 @@
+"""Creating the schema, and upgrading it from one version to the next.
+
+A new database gets the current tables at once and is stamped with
+``SCHEMA_VERSION``. An existing one runs, in order, every step numbered above
+the version it records. A step must describe its change in explicit DDL
+(``playhouse.migrate``), never through the current models, because the models
+always describe the newest schema.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+import peewee
+
+from storage.database import transaction
+from storage.models import ALL_MODELS, SchemaVersion
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1
+
+# Steps that upgrade version N-1 to N, keyed by N. Version 1 is the first
+# schema, so there is nothing to upgrade from yet.
+UPGRADES: dict[int, Callable[[peewee.Database], None]] = {}
+
+
+class SchemaTooNew(RuntimeError):
+    """The database was written by a newer release of this server."""
+
+
+def current_version(db: peewee.Database) -> int | None:
+    """The schema version recorded in ``db``, or None for an empty database."""
+    if not db.table_exists(SchemaVersion._meta.table_name):
+        return None
+    row = SchemaVersion.select(peewee.fn.MAX(SchemaVersion.version)).scalar()
+    return int(row) if row is not None else None
+
+
+def migrate(db: peewee.Database) -> tuple[int | None, int]:
+    """Bring ``db`` to ``SCHEMA_VERSION``; safe to run any number of times.
+
+    Returns the version found and the version now in place.
+    """
+    with transaction():
+        found = current_version(db)
+        if found is None:
+            db.create_tables(ALL_MODELS)
+            SchemaVersion.create(version=SCHEMA_VERSION)
+            log.info("created database schema version %d", SCHEMA_VERSION)
+            return None, SCHEMA_VERSION
+        if found > SCHEMA_VERSION:
+            raise SchemaTooNew(
+                f"database schema version {found} is newer than this server's "
+                f"{SCHEMA_VERSION}; upgrade the server"
+            )
+        for version in range(found + 1, SCHEMA_VERSION + 1):
+            UPGRADES[version](db)
+            SchemaVersion.update(version=version).execute()
+            log.info("upgraded database schema to version %d", version)
+        return found, SCHEMA_VERSION
+
+
+def check_version(db: peewee.Database) -> None:
+    """Refuse to serve from a database whose schema is not the current one."""
+    found = current_version(db)
+    if found != SCHEMA_VERSION:
+        raise SchemaTooNew(
+            f"database schema version is {found}, this server needs "
+            f"{SCHEMA_VERSION}; run `scim-server init`"
+        )

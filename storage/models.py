@@ -1,0 +1,188 @@
+"""Peewee models: the tables and their indexes.
+
+Each SCIM resource is one row holding the columns that lookups and
+uniqueness need, plus ``document``, the resource's JSON as the server last
+wrote it, so that reading a resource by id is a single-row read without
+joins. Multi-valued attributes that clients look resources up by live in
+child tables keyed ``(value, parent)``; group membership has its own table,
+and a user's ``groups`` attribute is computed from it.
+
+Names that must be unique case-insensitively (``userName``, group
+``displayName``) have a ``*_key`` shadow column holding ``str.casefold()`` of
+the value with a unique index on it: that behaves the same on every backend,
+for all of Unicode, where SQLite's NOCASE folds ASCII only.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+import orjson
+import peewee
+
+from storage.database import database_proxy
+
+
+class UTCDateTimeField(peewee.Field):
+    """A timestamp stored as naive UTC and returned as an aware UTC datetime.
+
+    Storing one form on both backends keeps comparisons and ordering exact on
+    SQLite, where timestamps are text.
+    """
+
+    field_type = "TIMESTAMP"
+
+    def db_value(self, value: datetime.datetime | None) -> Any:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are ambiguous; pass an aware one")
+        naive = value.astimezone(datetime.UTC).replace(tzinfo=None)
+        return naive.isoformat(sep=" ", timespec="microseconds")
+
+    def python_value(self, value: Any) -> datetime.datetime | None:
+        if value is None:
+            return None
+        if isinstance(value, str):
+            value = datetime.datetime.fromisoformat(value)
+        assert isinstance(value, datetime.datetime)
+        return value.replace(tzinfo=datetime.UTC)
+
+
+class DocumentField(peewee.Field):
+    """A JSON object: JSONB on PostgreSQL, text on SQLite."""
+
+    field_type = "JSON"
+
+    def db_value(self, value: dict[str, Any] | None) -> Any:
+        return None if value is None else orjson.dumps(value).decode()
+
+    def python_value(self, value: Any) -> dict[str, Any] | None:
+        if value is None or isinstance(value, dict):
+            return value
+        decoded = orjson.loads(value)
+        assert isinstance(decoded, dict)
+        return decoded
+
+
+class BaseModel(peewee.Model):
+    class Meta:
+        database = database_proxy
+        legacy_table_names = False
+
+
+class SchemaVersion(BaseModel):
+    """The schema version this database has been migrated to (one row)."""
+
+    version = peewee.IntegerField()
+
+
+class ResourceId(BaseModel):
+    """Every id ever handed out, never deleted, so that no id is ever reused.
+
+    Users, groups and tokens draw ids from this one table, which also keeps
+    a user's id from ever equalling a group's, so a membership row's member
+    id alone says which resource it points at.
+    """
+
+    id = peewee.BigIntegerField(primary_key=True)
+    kind = peewee.CharField(max_length=16)
+
+
+class User(BaseModel):
+    id = peewee.BigIntegerField(primary_key=True)
+    user_name = peewee.TextField()
+    user_name_key = peewee.TextField(unique=True)
+    display_name = peewee.TextField(null=True)
+    external_id = peewee.TextField(null=True, index=True)
+    active = peewee.BooleanField(default=True, index=True)
+    password_hash = peewee.TextField(null=True)
+    document = DocumentField()
+    created = UTCDateTimeField()
+    last_modified = UTCDateTimeField(index=True)
+    version = peewee.IntegerField(default=1)
+
+    class Meta:
+        table_name = "scim_user"
+        indexes = ((("created", "id"), False),)
+
+
+class UserEmail(BaseModel):
+    """One value of a user's ``emails``, for lookups by address."""
+
+    user = peewee.ForeignKeyField(User, on_delete="CASCADE", backref="email_rows")
+    value = peewee.TextField()
+    value_key = peewee.TextField()
+    type = peewee.TextField(null=True)
+    primary = peewee.BooleanField(default=False)
+
+    class Meta:
+        table_name = "user_email"
+        primary_key = False
+        indexes = ((("value_key", "user"), False),)
+
+
+class Group(BaseModel):
+    id = peewee.BigIntegerField(primary_key=True)
+    display_name = peewee.TextField()
+    display_name_key = peewee.TextField(unique=True)
+    external_id = peewee.TextField(null=True, index=True)
+    # "admins" or "users" for the two groups the server itself relies on;
+    # NULL for every other group. Looked up by this, not by name.
+    builtin = peewee.CharField(max_length=16, null=True, unique=True)
+    document = DocumentField()
+    created = UTCDateTimeField()
+    last_modified = UTCDateTimeField(index=True)
+    version = peewee.IntegerField(default=1)
+
+    class Meta:
+        table_name = "scim_group"
+        indexes = ((("created", "id"), False),)
+
+
+class Membership(BaseModel):
+    """One direct member of a group: a user or another group.
+
+    ``member_id`` has no foreign key because it may name either table; the
+    functions that delete users and groups delete its rows in the same
+    transaction.
+    """
+
+    group = peewee.ForeignKeyField(Group, on_delete="CASCADE")
+    member_id = peewee.BigIntegerField()
+    member_type = peewee.CharField(max_length=8)
+
+    class Meta:
+        table_name = "membership"
+        primary_key = peewee.CompositeKey("group", "member_id")
+        indexes = ((("member_id", "group"), False),)
+
+
+class AccessToken(BaseModel):
+    """A personal access token: only a keyed hash of its secret is kept."""
+
+    id = peewee.BigIntegerField(primary_key=True)
+    user = peewee.ForeignKeyField(User, on_delete="CASCADE", backref="tokens")
+    key_id = peewee.CharField(max_length=16)
+    secret_hash = peewee.CharField(max_length=64, unique=True)
+    hint = peewee.CharField(max_length=32)
+    comment = peewee.TextField(null=True)
+    created = UTCDateTimeField()
+    expires = UTCDateTimeField(null=True)
+    revoked = UTCDateTimeField(null=True)
+    last_used = UTCDateTimeField(null=True)
+
+    class Meta:
+        table_name = "access_token"
+
+
+ALL_MODELS: list[type[BaseModel]] = [
+    SchemaVersion,
+    ResourceId,
+    User,
+    UserEmail,
+    Group,
+    Membership,
+    AccessToken,
+]

@@ -1,0 +1,211 @@
+"""Queries on users and their email addresses."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable
+
+import peewee
+
+from storage import ids
+from storage.database import transaction
+from storage.errors import DuplicateName, ResourceNotFound, VersionMismatch
+from storage.models import Group, Membership, User, UserEmail
+from storage.records import GroupRef, UserFields, UserRecord
+
+USER_COLUMNS = (
+    User.id,
+    User.user_name,
+    User.display_name,
+    User.external_id,
+    User.active,
+    User.document,
+    User.created,
+    User.last_modified,
+    User.version,
+)
+
+
+def _record(row: User) -> UserRecord:
+    return UserRecord(
+        id=row.id,
+        user_name=row.user_name,
+        display_name=row.display_name,
+        external_id=row.external_id,
+        active=row.active,
+        document=row.document,
+        created=row.created,
+        last_modified=row.last_modified,
+        version=row.version,
+    )
+
+
+def name_key(name: str) -> str:
+    """The form in which names are compared and kept unique."""
+    return name.casefold()
+
+
+def create_user(
+    fields: UserFields,
+    *,
+    now: datetime.datetime,
+    id_source: ids.IdSource = ids.random_id,
+) -> UserRecord:
+    """Insert a user with its emails; raise DuplicateName if userName is taken."""
+    with transaction():
+        _check_name_free(fields.user_name)
+        user_id = ids.allocate("User", id_source)
+        try:
+            User.insert(
+                id=user_id,
+                created=now,
+                last_modified=now,
+                version=1,
+                password_hash=fields.password_hash,
+                **_columns(fields),
+            ).execute()
+        except peewee.IntegrityError as ex:
+            raise DuplicateName("userName", fields.user_name) from ex
+        _insert_emails(user_id, fields)
+    return get_user(user_id)
+
+
+def find_user(user_id: int) -> UserRecord | None:
+    row = User.select(*USER_COLUMNS).where(User.id == user_id).first()
+    return _record(row) if row else None
+
+
+def get_user(user_id: int) -> UserRecord:
+    record = find_user(user_id)
+    if record is None:
+        raise ResourceNotFound("User", str(user_id))
+    return record
+
+
+def find_user_by_name(user_name: str) -> UserRecord | None:
+    query = User.select(*USER_COLUMNS).where(
+        User.user_name_key == name_key(user_name)
+    )
+    row = query.first()
+    return _record(row) if row else None
+
+
+def replace_user(
+    user_id: int,
+    fields: UserFields,
+    *,
+    now: datetime.datetime,
+    expected_version: int | None = None,
+) -> UserRecord:
+    """Overwrite a user's attributes and emails in one transaction."""
+    with transaction():
+        _check_name_free(fields.user_name, except_id=user_id)
+        changes = {
+            **_columns(fields),
+            User.last_modified.name: now,
+            User.version.name: User.version + 1,
+        }
+        if fields.password_hash is not None:
+            changes[User.password_hash.name] = fields.password_hash
+        condition = User.id == user_id
+        if expected_version is not None:
+            condition &= User.version == expected_version
+        try:
+            updated = User.update(changes).where(condition).execute()
+        except peewee.IntegrityError as ex:
+            raise DuplicateName("userName", fields.user_name) from ex
+        if not updated:
+            _raise_missing_or_changed(user_id, expected_version)
+        UserEmail.delete().where(UserEmail.user == user_id).execute()
+        _insert_emails(user_id, fields)
+    return get_user(user_id)
+
+
+def delete_user(user_id: int) -> None:
+    """Delete a user, its emails, tokens and group memberships."""
+    with transaction():
+        deleted = User.delete().where(User.id == user_id).execute()
+        if not deleted:
+            raise ResourceNotFound("User", str(user_id))
+        Membership.delete().where(Membership.member_id == user_id).execute()
+
+
+def list_users(offset: int, limit: int) -> list[UserRecord]:
+    """A page of users in their stable order: by creation time, then id."""
+    query = (
+        User.select(*USER_COLUMNS)
+        .order_by(User.created, User.id)
+        .offset(offset)
+        .limit(limit)
+    )
+    return [_record(row) for row in query]
+
+
+def count_users() -> int:
+    return int(User.select().count())
+
+
+def password_hash_of(user_id: int) -> str | None:
+    return (
+        User.select(User.password_hash).where(User.id == user_id).scalar()
+    )
+
+
+def groups_of_users(user_ids: Iterable[int]) -> dict[int, list[GroupRef]]:
+    """The groups each user is a direct member of, in one query."""
+    wanted = list(user_ids)
+    found: dict[int, list[GroupRef]] = {user_id: [] for user_id in wanted}
+    if not wanted:
+        return found
+    query = (
+        Membership.select(Membership.member_id, Group.id, Group.display_name)
+        .join(Group, on=(Group.id == Membership.group))
+        .where(Membership.member_id.in_(wanted))
+        .order_by(Group.display_name_key, Group.id)
+        .tuples()
+    )
+    for member_id, group_id, display in query:
+        found[member_id].append(GroupRef(id=group_id, display=display))
+    return found
+
+
+def _columns(fields: UserFields) -> dict[str, object]:
+    return {
+        User.user_name.name: fields.user_name,
+        User.user_name_key.name: name_key(fields.user_name),
+        User.display_name.name: fields.display_name,
+        User.external_id.name: fields.external_id,
+        User.active.name: fields.active,
+        User.document.name: fields.document,
+    }
+
+
+def _check_name_free(user_name: str, except_id: int | None = None) -> None:
+    # The unique index is the real guard; this check turns the common case
+    # into a clear error without relying on the backend's constraint message.
+    query = User.select(User.id).where(User.user_name_key == name_key(user_name))
+    if except_id is not None:
+        query = query.where(User.id != except_id)
+    if query.exists():
+        raise DuplicateName("userName", user_name)
+
+
+def _insert_emails(user_id: int, fields: UserFields) -> None:
+    rows = [
+        {
+            UserEmail.user.name: user_id,
+            UserEmail.value.name: email.value,
+            UserEmail.value_key.name: email.value.casefold(),
+            UserEmail.type.name: email.type,
+            UserEmail.primary.name: email.primary,
+        }
+        for email in fields.emails
+    ]
+    if rows:
+        UserEmail.insert_many(rows).execute()
+
+
+def _raise_missing_or_changed(user_id: int, expected_version: int | None) -> None:
+    if expected_version is None or not User.select().where(User.id == user_id).exists():
+        raise ResourceNotFound("User", str(user_id))
+    raise VersionMismatch(f"User {user_id} has changed")

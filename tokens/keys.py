@@ -1,0 +1,94 @@
+"""The server's token keys, kept in a file outside the database.
+
+The file is JSON, ``{"current": "<key id>", "keys": {"<key id>":
+"<base64 of 32 random bytes>", ...}}``, readable by the server's account only. New tokens are hashed under the current key; tokens issued under an
+older key that is still in the file keep working. Every host that serves the
+API needs the same file.
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import hashlib
+import hmac
+import os
+import secrets
+import string
+from pathlib import Path
+
+import orjson
+
+KEY_BYTES = 32
+KEY_ID_ALPHABET = string.ascii_lowercase + string.digits
+
+
+class KeyFileError(RuntimeError):
+    """The key file is missing, unreadable or malformed."""
+
+
+@dataclasses.dataclass(frozen=True)
+class KeyRing:
+    """Signing keys by id, and which one signs new tokens."""
+
+    current: str
+    keys: dict[str, bytes]
+
+    def __post_init__(self) -> None:
+        if self.current not in self.keys:
+            raise KeyFileError(f"current key {self.current!r} is not in the ring")
+
+    def hash(self, token: str, key_id: str) -> str:
+        """The keyed hash stored for ``token``; KeyError if the key is unknown."""
+        key = self.keys[key_id]
+        return hmac.new(key, token.encode(), hashlib.sha256).hexdigest()
+
+    @classmethod
+    def generate(cls) -> KeyRing:
+        key_id = new_key_id()
+        return cls(current=key_id, keys={key_id: secrets.token_bytes(KEY_BYTES)})
+
+    @classmethod
+    def load(cls, path: Path) -> KeyRing:
+        try:
+            data = orjson.loads(path.read_bytes())
+            keys = {
+                key_id: base64.b64decode(secret, validate=True)
+                for key_id, secret in data["keys"].items()
+            }
+            return cls(current=data["current"], keys=keys)
+        except FileNotFoundError as ex:
+            raise KeyFileError(
+                f"token key file {path} does not exist; run `scim-server init`"
+            ) from ex
+        except (OSError, ValueError, KeyError, TypeError) as ex:
+            raise KeyFileError(f"token key file {path} is unreadable: {ex}") from ex
+
+    def save(self, path: Path) -> None:
+        """Write the ring to ``path`` atomically, readable by its owner only."""
+        document = {
+            "current": self.current,
+            "keys": {
+                key_id: base64.b64encode(key).decode()
+                for key_id, key in self.keys.items()
+            },
+        }
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_name(path.name + ".partial")
+        descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "wb") as file:
+            file.write(orjson.dumps(document, option=orjson.OPT_INDENT_2))
+        os.replace(partial, path)
+
+
+def new_key_id() -> str:
+    return "".join(secrets.choice(KEY_ID_ALPHABET) for _ in range(4))
+
+
+def load_or_create(path: Path) -> tuple[KeyRing, bool]:
+    """The ring in ``path``, creating a new one there if the file is absent."""
+    if path.exists():
+        return KeyRing.load(path), False
+    ring = KeyRing.generate()
+    ring.save(path)
+    return ring, True
