@@ -3,27 +3,32 @@
 from __future__ import annotations
 
 import logging
-
-import falcon
+from typing import Any
 
 import storage
-from storage.migrations import check_version
-from tokens import KeyRing
-
-from scim_server import errors, media
+from scim_server import App, errors, media
 from scim_server.middleware import BearerAuthentication, DatabaseSession, RequestId
 from scim_server.passwords import PasswordHasher
 from scim_server.provisioning import Provisioning
 from scim_server.resources import discovery
-from scim_server.resources.scim import Collection, Item, group_kind, user_kind
+from scim_server.resources.scim import (
+    Collection,
+    Item,
+    Kind,
+    RecordT,
+    group_kind,
+    user_kind,
+)
 from scim_server.settings import Settings
+from storage.migrations import check_version
+from tokens import KeyRing
 
 log = logging.getLogger(__name__)
 
 SCIM_PREFIX = "/scim/v2"
 
 
-def create_app(settings: Settings, keys: KeyRing | None = None) -> falcon.App:
+def create_app(settings: Settings, keys: KeyRing | None = None) -> App:
     """Connect to the database and build the app that serves it.
 
     ``keys`` defaults to the key file named in the settings; tests pass a ring
@@ -34,13 +39,12 @@ def create_app(settings: Settings, keys: KeyRing | None = None) -> falcon.App:
         check_version(db)
     ring = keys if keys is not None else KeyRing.load(settings.token_key_file)
 
-    app = falcon.App(
-        middleware=[
-            RequestId(),
-            DatabaseSession(),
-            BearerAuthentication(ring, settings.clock),
-        ],
-    )
+    middleware: list[Any] = [
+        RequestId(),
+        DatabaseSession(),
+        BearerAuthentication(ring, settings.clock),
+    ]
+    app = App(middleware=middleware)
     # "/Users/" and "/Users" are the same collection to every SCIM client.
     app.req_options.strip_url_path_trailing_slash = True
     media.install(app)
@@ -49,7 +53,7 @@ def create_app(settings: Settings, keys: KeyRing | None = None) -> falcon.App:
     return app
 
 
-def _add_routes(app: falcon.App, settings: Settings) -> None:
+def _add_routes(app: App, settings: Settings) -> None:
     provisioning = Provisioning(
         settings=settings, passwords=PasswordHasher(log2_n=settings.password_log2_n)
     )
@@ -65,7 +69,11 @@ def _add_routes(app: falcon.App, settings: Settings) -> None:
     app.add_route(
         f"{SCIM_PREFIX}/ResourceTypes/{{name}}", resource_types, suffix="item"
     )
-    for kind in (user_kind(provisioning), group_kind(provisioning)):
-        endpoint = f"{SCIM_PREFIX}{kind.resource_type.endpoint}"
-        app.add_route(endpoint, Collection(kind, settings))
-        app.add_route(f"{endpoint}/{{id}}", Item(kind, settings))
+    _add_kind(app, user_kind(provisioning), settings)
+    _add_kind(app, group_kind(provisioning), settings)
+
+
+def _add_kind(app: App, kind: Kind[RecordT], settings: Settings) -> None:
+    endpoint = f"{SCIM_PREFIX}{kind.resource_type.endpoint}"
+    app.add_route(endpoint, Collection(kind, settings))
+    app.add_route(f"{endpoint}/{{id}}", Item(kind, settings))

@@ -6,6 +6,8 @@ import dataclasses
 
 import peewee
 
+from scim_server.schema import GROUP_SCHEMA, USER_SCHEMA
+from scim_server.settings import Settings
 from storage import groups as group_store
 from storage import users as user_store
 from storage.database import transaction
@@ -14,9 +16,6 @@ from storage.records import GroupFields, UserFields
 from tokens import IssuedToken, KeyRing, issue
 from tokens.keys import load_or_create
 from tokens.lifecycle import TokenPolicy
-
-from scim_server.schema import GROUP_SCHEMA, USER_SCHEMA
-from scim_server.settings import Settings
 
 BUILTIN_GROUPS = ("admins", "users")
 
@@ -83,8 +82,7 @@ def _create_first_admin(
         user = user_store.create_user(
             fields, now=settings.clock(), id_source=settings.id_source
         )
-    admins = group_store.find_builtin_group("admins")
-    assert admins is not None
+    admins = group_store.get_builtin_group("admins")
     group_store.add_members(admins.id, [user.id])
     return issue(
         keys,

@@ -7,15 +7,15 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 import storage
+from scim_server.bootstrap import initialise, token_policy
+from scim_server.settings import Settings, SettingsError, parse_duration
 from storage import users as user_store
 from tokens import KeyRing, issue
 from tokens.errors import TokenPolicyError
 from tokens.keys import KeyFileError
-
-from scim_server.bootstrap import initialise, token_policy
-from scim_server.settings import Settings, SettingsError, parse_duration
 
 log = logging.getLogger("scim_server")
 
@@ -98,7 +98,7 @@ def _init(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _serve(args: argparse.Namespace, settings: Settings) -> int:
+def _serve(args: argparse.Namespace, settings: Settings) -> NoReturn:
     """Replace this process with gunicorn, tuned to the database in use.
 
     SQLite runs in the worker process, so plain sync workers (one per core)
@@ -127,8 +127,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         "scim_server.wsgi:application",
     ]
     print(f"Serving on http://{args.bind}/scim/v2", file=sys.stderr)
-    os.execv(sys.executable, command)
-    return 0  # not reached
+    os.execv(sys.executable, command)  # noqa: S606 - fixed argv, no shell
 
 
 def _token_create(args: argparse.Namespace, settings: Settings) -> int:

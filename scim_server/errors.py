@@ -15,6 +15,7 @@ from typing import Any
 import falcon
 
 import storage
+from scim_server import App
 from scim_server.schema import ERROR
 from tokens import InvalidToken
 
@@ -126,8 +127,8 @@ def handle_http_error(
     if isinstance(ex, falcon.MediaMalformedError | falcon.MediaNotFoundError):
         error = InvalidSyntax(ex.description or "the request body is not valid JSON")
     _respond(resp, error)
-    for name, value in (ex.headers or {}).items():
-        resp.set_header(name, value)
+    if ex.headers:
+        resp.set_headers(ex.headers)
 
 
 def _describe(req: falcon.Request, ex: falcon.HTTPError) -> str:
@@ -147,7 +148,7 @@ def handle_storage_error(
     elif isinstance(ex, storage.DuplicateName):
         error = Uniqueness(str(ex))
     elif isinstance(ex, storage.UnknownMembers):
-        error = InvalidValue(f"unknown members: {str(ex)}")
+        error = InvalidValue(f"unknown members: {ex!s}")
     elif isinstance(ex, storage.VersionMismatch):
         error = PreconditionFailed(str(ex))
     else:
@@ -179,7 +180,7 @@ def handle_unexpected(
     _respond(resp, error)
 
 
-def register(app: falcon.App) -> None:
+def register(app: App) -> None:
     """Install the handlers; Falcon picks the most specific class."""
     app.add_error_handler(Exception, handle_unexpected)
     app.add_error_handler(falcon.HTTPError, handle_http_error)

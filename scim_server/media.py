@@ -8,6 +8,8 @@ import falcon
 import falcon.media
 import orjson
 
+from scim_server import App
+
 SCIM_JSON = "application/scim+json"
 
 
@@ -35,7 +37,7 @@ class JSONHandler(falcon.media.BaseHandler):
         return orjson.dumps(media)
 
 
-def install(app: falcon.App) -> None:
+def install(app: App) -> None:
     handler = JSONHandler()
     handlers = {SCIM_JSON: handler, falcon.MEDIA_JSON: handler}
     app.req_options.media_handlers.update(handlers)

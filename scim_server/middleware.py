@@ -8,11 +8,10 @@ from typing import Any
 
 import falcon
 
-from storage import database
-from tokens import KeyRing, verify
-
 from scim_server.errors import Forbidden, Unauthorized
 from scim_server.settings import Clock
+from storage import database
+from tokens import KeyRing, verify
 
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 

@@ -51,7 +51,8 @@ class Projection:
         would be dropped anyway.
         """
         attribute = self.resource_type.core_attribute(name)
-        assert attribute is not None, name
+        if attribute is None:
+            raise KeyError(f"{self.resource_type.name} has no attribute {name}")
         return _wanted(attribute, name, self.attributes, self.excluded)
 
     def apply(self, resource: Mapping[str, Any]) -> dict[str, Any]:

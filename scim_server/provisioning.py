@@ -12,6 +12,12 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
+from scim_server.errors import InvalidValue, Mutability
+from scim_server.listing import Page
+from scim_server.passwords import PasswordHasher
+from scim_server.schema import ResourceType, group_type, user_type
+from scim_server.schema.validation import check_immutable, parse_resource
+from scim_server.settings import Settings
 from storage import groups as group_store
 from storage import users as user_store
 from storage.errors import ResourceNotFound
@@ -23,13 +29,6 @@ from storage.records import (
     UserFields,
     UserRecord,
 )
-
-from scim_server.errors import InvalidValue, Mutability
-from scim_server.listing import Page
-from scim_server.passwords import PasswordHasher
-from scim_server.schema import ResourceType, group_type, user_type
-from scim_server.schema.validation import check_immutable, parse_resource
-from scim_server.settings import Settings
 
 
 @dataclasses.dataclass(frozen=True)
@@ -120,7 +119,9 @@ class Provisioning:
         fields, member_ids = self._group_fields(body)
         check_immutable(self.group_type, current.document, fields.document)
         if current.builtin and fields.display_name != current.display_name:
-            raise Mutability(f"the built-in group {current.display_name!r} cannot be renamed")
+            raise Mutability(
+                f"the built-in group {current.display_name!r} cannot be renamed"
+            )
         if current.id in (member_ids or ()):
             raise InvalidValue("a group cannot be a member of itself")
         # A PUT without "members" clears them (RFC 7644 §3.5.1).
@@ -131,7 +132,9 @@ class Provisioning:
     def delete_group(self, group_id: str) -> None:
         current = self.get_group(group_id)
         if current.builtin:
-            raise Mutability(f"the built-in group {current.display_name!r} cannot be deleted")
+            raise Mutability(
+                f"the built-in group {current.display_name!r} cannot be deleted"
+            )
         group_store.delete_group(current.id)
 
     def list_groups(self, page: Page) -> tuple[int, list[GroupRecord]]:
@@ -176,5 +179,6 @@ def _check_body_id(body: Any, resource_id: str) -> None:
         for key, value in body.items():
             if key.lower() == "id" and value is not None and str(value) != resource_id:
                 raise InvalidValue(
-                    f"the id in the body ({value}) does not match the URL ({resource_id})"
+                    f"the id in the body ({value}) differs from the URL's"
+                    f" ({resource_id})"
                 )

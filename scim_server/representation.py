@@ -6,19 +6,20 @@ import datetime
 from collections.abc import Sequence
 from typing import Any
 
+from scim_server.projection import Projection
 from storage import groups as group_store
 from storage import users as user_store
 from storage.records import GroupRecord, UserRecord
-
-from scim_server.projection import Projection
 
 Resource = dict[str, Any]
 
 
 def timestamp(moment: datetime.datetime) -> str:
     """RFC 3339 in UTC with a ``Z``, the form most SCIM clients parse."""
-    return moment.astimezone(datetime.UTC).isoformat(timespec="milliseconds").replace(
-        "+00:00", "Z"
+    return (
+        moment.astimezone(datetime.UTC)
+        .isoformat(timespec="milliseconds")
+        .replace("+00:00", "Z")
     )
 
 
@@ -53,7 +54,11 @@ def group_location(base_url: str, group_id: int) -> str:
 
 def _head(record: UserRecord | GroupRecord) -> Resource:
     """The resource with ``schemas`` and ``id`` first, as people expect."""
-    return {"schemas": record.document["schemas"], "id": str(record.id), **record.document}
+    return {
+        "schemas": record.document["schemas"],
+        "id": str(record.id),
+        **record.document,
+    }
 
 
 def users(

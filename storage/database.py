@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import peewee
@@ -89,6 +90,11 @@ def _postgresql(url: str, pool_size: int) -> PooledPostgresqlDatabase:
         timeout=30,
         **options,
     )
+
+
+def rows(query: Any) -> Iterator[tuple[Any, ...]]:
+    """Run ``query`` and iterate its rows as plain tuples."""
+    return iter(query.tuples())
 
 
 def is_postgresql(db: peewee.Database) -> bool:

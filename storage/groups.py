@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 import peewee
 
 from storage import ids
-from storage.database import transaction
+from storage.database import rows, transaction
 from storage.errors import (
     DuplicateName,
     ResourceNotFound,
@@ -94,6 +94,13 @@ def get_group(group_id: int) -> GroupRecord:
 def find_builtin_group(name: str) -> GroupRecord | None:
     row = Group.select(*GROUP_COLUMNS).where(Group.builtin == name).first()
     return _record(row) if row else None
+
+
+def get_builtin_group(name: str) -> GroupRecord:
+    record = find_builtin_group(name)
+    if record is None:
+        raise ResourceNotFound("Group", name)
+    return record
 
 
 def find_group_by_name(display_name: str) -> GroupRecord | None:
@@ -201,9 +208,8 @@ def members_of_groups(group_ids: Iterable[int]) -> dict[int, list[MemberRef]]:
         )
         .where(Membership.group.in_(wanted))
         .order_by(Membership.group, Membership.member_id)
-        .tuples()
     )
-    for group_id, member_id, member_type, display in query:
+    for group_id, member_id, member_type, display in rows(query):
         found[group_id].append(MemberRef(member_id, member_type, display))
     return found
 
@@ -214,9 +220,9 @@ def member_types(member_ids: Sequence[int]) -> dict[int, str]:
     types: dict[int, str] = {}
     batches = [list(wanted)[i : i + BATCH] for i in range(0, len(wanted), BATCH)]
     for batch in batches:
-        for (user_id,) in User.select(User.id).where(User.id.in_(batch)).tuples():
+        for (user_id,) in rows(User.select(User.id).where(User.id.in_(batch))):
             types[user_id] = "User"
-        for (group_id,) in Group.select(Group.id).where(Group.id.in_(batch)).tuples():
+        for (group_id,) in rows(Group.select(Group.id).where(Group.id.in_(batch))):
             types[group_id] = "Group"
     missing = sorted(wanted - types.keys())
     if missing:
@@ -240,12 +246,8 @@ def _insert_members(group_id: int, types: dict[int, str]) -> None:
 
 def _replace_members(group_id: int, member_ids: Sequence[int]) -> None:
     wanted = set(member_ids)
-    current = {
-        member_id
-        for (member_id,) in Membership.select(Membership.member_id)
-        .where(Membership.group == group_id)
-        .tuples()
-    }
+    query = Membership.select(Membership.member_id).where(Membership.group == group_id)
+    current = {member_id for (member_id,) in rows(query)}
     leaving = list(current - wanted)
     for start in range(0, len(leaving), BATCH):
         (

@@ -48,4 +48,3 @@ def parse_id(text: str) -> int | None:
         return None
     value = int(text)
     return value if 0 < value < 2**63 else None
-

@@ -46,7 +46,8 @@ class UTCDateTimeField(peewee.Field):
             return None
         if isinstance(value, str):
             value = datetime.datetime.fromisoformat(value)
-        assert isinstance(value, datetime.datetime)
+        if not isinstance(value, datetime.datetime):
+            raise TypeError(f"expected a timestamp, got {type(value).__name__}")
         return value.replace(tzinfo=datetime.UTC)
 
 
@@ -62,7 +63,8 @@ class DocumentField(peewee.Field):
         if value is None or isinstance(value, dict):
             return value
         decoded = orjson.loads(value)
-        assert isinstance(decoded, dict)
+        if not isinstance(decoded, dict):
+            raise TypeError("a resource document must be a JSON object")
         return decoded
 
 

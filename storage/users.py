@@ -8,7 +8,7 @@ from collections.abc import Iterable
 import peewee
 
 from storage import ids
-from storage.database import transaction
+from storage.database import rows, transaction
 from storage.errors import DuplicateName, ResourceNotFound, VersionMismatch
 from storage.models import Group, Membership, User, UserEmail
 from storage.records import GroupRef, UserFields, UserRecord
@@ -83,9 +83,7 @@ def get_user(user_id: int) -> UserRecord:
 
 
 def find_user_by_name(user_name: str) -> UserRecord | None:
-    query = User.select(*USER_COLUMNS).where(
-        User.user_name_key == name_key(user_name)
-    )
+    query = User.select(*USER_COLUMNS).where(User.user_name_key == name_key(user_name))
     row = query.first()
     return _record(row) if row else None
 
@@ -146,9 +144,8 @@ def count_users() -> int:
 
 
 def password_hash_of(user_id: int) -> str | None:
-    return (
-        User.select(User.password_hash).where(User.id == user_id).scalar()
-    )
+    value = User.select(User.password_hash).where(User.id == user_id).scalar()
+    return None if value is None else str(value)
 
 
 def groups_of_users(user_ids: Iterable[int]) -> dict[int, list[GroupRef]]:
@@ -162,9 +159,8 @@ def groups_of_users(user_ids: Iterable[int]) -> dict[int, list[GroupRef]]:
         .join(Group, on=(Group.id == Membership.group))
         .where(Membership.member_id.in_(wanted))
         .order_by(Group.display_name_key, Group.id)
-        .tuples()
     )
-    for member_id, group_id, display in query:
+    for member_id, group_id, display in rows(query):
         found[member_id].append(GroupRef(id=group_id, display=display))
     return found
 

@@ -1,7 +1,8 @@
 """The server's token keys, kept in a file outside the database.
 
 The file is JSON, ``{"current": "<key id>", "keys": {"<key id>":
-"<base64 of 32 random bytes>", ...}}``, readable by the server's account only. New tokens are hashed under the current key; tokens issued under an
+"<base64 of 32 random bytes>", ...}}``, readable by the server's account
+only. New tokens are hashed under the current key; tokens issued under an
 older key that is still in the file keep working. Every host that serves the
 API needs the same file.
 """

@@ -58,9 +58,7 @@ class TokenPolicy:
         if self.max_lifetime is not None and (
             chosen is None or chosen > self.max_lifetime
         ):
-            raise TokenPolicyError(
-                f"token lifetime may not exceed {self.max_lifetime}"
-            )
+            raise TokenPolicyError(f"token lifetime may not exceed {self.max_lifetime}")
         return None if chosen is None else now + chosen
 
 

@@ -77,7 +77,9 @@ class ResourceTypes:
         page = Page(start_index=1, count=len(documents))
         resp.media = list_response(documents, len(documents), page)
 
-    def on_get_item(self, req: falcon.Request, resp: falcon.Response, name: str) -> None:
+    def on_get_item(
+        self, req: falcon.Request, resp: falcon.Response, name: str
+    ) -> None:
         for resource_type in resource_types():
             if resource_type.name.lower() == name.lower():
                 resp.media = resource_type.document()

@@ -13,8 +13,6 @@ from typing import Any, Generic, TypeVar
 
 import falcon
 
-from storage.records import GroupRecord, UserRecord
-
 from scim_server import representation
 from scim_server.listing import Page, list_response
 from scim_server.projection import Projection
@@ -22,6 +20,7 @@ from scim_server.provisioning import Provisioning
 from scim_server.resources.discovery import base_url
 from scim_server.schema import ResourceType
 from scim_server.settings import Settings
+from storage.records import GroupRecord, UserRecord
 
 RecordT = TypeVar("RecordT", UserRecord, GroupRecord)
 Renderer = Callable[[Sequence[RecordT], str, Projection], list[dict[str, Any]]]
@@ -66,7 +65,7 @@ def group_kind(provisioning: Provisioning) -> Kind[GroupRecord]:
 
 class _Endpoint(Generic[RecordT]):
     def __init__(self, kind: Kind[RecordT], settings: Settings) -> None:
-        self._kind = kind
+        self._kind: Kind[RecordT] = kind
         self._settings = settings
 
     def _projection(self, req: falcon.Request) -> Projection:
@@ -87,7 +86,9 @@ class _Endpoint(Generic[RecordT]):
 def _comma_list(req: falcon.Request, name: str) -> list[str]:
     """A parameter given as ``a,b``, repeated, or both (RFC 7644 §3.4.2.5)."""
     values = req.get_param_as_list(name) or []
-    return [part.strip() for value in values for part in value.split(",") if part.strip()]
+    return [
+        part.strip() for value in values for part in value.split(",") if part.strip()
+    ]
 
 
 class Collection(_Endpoint[RecordT]):

@@ -99,7 +99,11 @@ class Schema:
 # The common attributes of every resource (RFC 7643 §3.1). They belong to no
 # schema document, so they are defined here.
 ID = Attribute(
-    "id", "string", case_exact=True, mutability="readOnly", returned="always",
+    "id",
+    "string",
+    case_exact=True,
+    mutability="readOnly",
+    returned="always",
     uniqueness="server",
 )
 EXTERNAL_ID = Attribute("externalId", "string", case_exact=True)
@@ -130,7 +134,9 @@ class ResourceType:
 
     @functools.cached_property
     def _core_by_key(self) -> dict[str, Attribute]:
-        found = {attribute.name.lower(): attribute for attribute in self.schema.attributes}
+        found = {
+            attribute.name.lower(): attribute for attribute in self.schema.attributes
+        }
         found.update((common.name.lower(), common) for common in COMMON_ATTRIBUTES)
         return found
 

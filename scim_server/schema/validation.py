@@ -35,7 +35,9 @@ def parse_resource(resource_type: ResourceType, body: Any) -> Document:
     for key, value in body.items():
         _parse_top_level(resource_type, document, key, value)
     present = [
-        extension.id for extension in resource_type.extensions if extension.id in document
+        extension.id
+        for extension in resource_type.extensions
+        if extension.id in document
     ]
     document["schemas"] = [resource_type.schema.id, *present]
     _check_required(resource_type.schema, document, "")
@@ -142,7 +144,9 @@ def parse_value(attribute: Attribute, value: Any, path: str) -> Any:
     # OneLogin sends a single object for "emails"; a lone value of any
     # multi-valued attribute has one sensible meaning, a one-element list.
     items = value if isinstance(value, list) else [value]
-    parsed = [_parse_single(attribute, item, path) for item in items if item is not None]
+    parsed = [
+        _parse_single(attribute, item, path) for item in items if item is not None
+    ]
     parsed = [item for item in parsed if item is not _UNASSIGNED]
     return parsed if parsed else _UNASSIGNED
 
