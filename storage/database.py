@@ -41,6 +41,12 @@ class UnsupportedDatabase(ValueError):
     """The database URL names a scheme this server cannot use."""
 
 
+# One Database object per URL in a process: opening the same URL twice (an
+# app factory called again, a CLI command inside a test) must share its
+# connections rather than leave a second pool behind.
+_opened: dict[str, peewee.Database] = {}
+
+
 def connect(url: str, *, pool_size: int = 8) -> peewee.Database:
     """Open the database at ``url`` and bind every model to it.
 
@@ -49,13 +55,18 @@ def connect(url: str, *, pool_size: int = 8) -> peewee.Database:
     PostgreSQL database, reached through a pool of ``pool_size`` connections
     per process.
     """
-    parts = urlsplit(url)
-    if parts.scheme == "sqlite":
-        db = _sqlite(parts.path)
-    elif parts.scheme in {"postgres", "postgresql"}:
-        db = _postgresql(url, pool_size)
-    else:
-        raise UnsupportedDatabase(f"unsupported database URL scheme {parts.scheme!r}")
+    db = _opened.get(url)
+    if db is None:
+        parts = urlsplit(url)
+        if parts.scheme == "sqlite":
+            db = _sqlite(parts.path)
+        elif parts.scheme in {"postgres", "postgresql"}:
+            db = _postgresql(url, pool_size)
+        else:
+            raise UnsupportedDatabase(
+                f"unsupported database URL scheme {parts.scheme!r}"
+            )
+        _opened[url] = db
     database_proxy.initialize(db)
     return db
 
