@@ -8,7 +8,9 @@ PostgreSQL half is skipped locally and fails under CI, which must run it.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
+import logging
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -126,3 +128,27 @@ def client(app: falcon.App, admin_token: str) -> falcon.testing.TestClient:
     return falcon.testing.TestClient(
         app, headers={"Authorization": f"Bearer {admin_token}"}
     )
+
+
+class QueryLog:
+    """The SQL statements Peewee ran inside ``capture()`` blocks."""
+
+    def __init__(self, caplog: pytest.LogCaptureFixture) -> None:
+        self._caplog = caplog
+        self.statements: list[str] = []
+
+    @contextlib.contextmanager
+    def capture(self) -> Iterator[list[str]]:
+        self._caplog.clear()
+        self.statements = []
+        with self._caplog.at_level(logging.DEBUG, logger="peewee"):
+            yield self.statements
+        # Only "peewee" itself logs statements; "peewee.pool" logs pool events.
+        self.statements.extend(
+            r.getMessage() for r in self._caplog.records if r.name == "peewee"
+        )
+
+
+@pytest.fixture
+def sql(caplog: pytest.LogCaptureFixture) -> QueryLog:
+    return QueryLog(caplog)
