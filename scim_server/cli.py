@@ -16,6 +16,7 @@ from storage import users as user_store
 from tokens import KeyRing, issue
 from tokens.errors import TokenPolicyError
 from tokens.keys import KeyFileError
+from tokens.lifecycle import NO_EXPIRY
 
 log = logging.getLogger("scim_server")
 
@@ -59,7 +60,9 @@ def _parser() -> argparse.ArgumentParser:
         "create", help="issue a token and print it (only this once)"
     )
     create.add_argument("--user", required=True, help="userName of the owner")
-    create.add_argument("--lifetime", help="e.g. 30d, 12h, 3600; default from policy")
+    create.add_argument(
+        "--lifetime", help="30d, 12h, 3600 (seconds) or never; default from policy"
+    )
     create.add_argument("--comment", help="what the token is for")
     create.set_defaults(command=_token_create)
     return parser
@@ -131,7 +134,9 @@ def _serve(args: argparse.Namespace, settings: Settings) -> NoReturn:
 
 
 def _token_create(args: argparse.Namespace, settings: Settings) -> int:
-    lifetime = parse_duration(args.lifetime) if args.lifetime else None
+    lifetime = None
+    if args.lifetime:
+        lifetime = parse_duration(args.lifetime) or NO_EXPIRY
     db = storage.connect(settings.database_url)
     keys = KeyRing.load(settings.token_key_file)
     with db.connection_context():

@@ -39,6 +39,11 @@ class Principal:
     is_admin: bool
 
 
+# Asked for as a lifetime, this means "never expires"; None means "the
+# policy's default".
+NO_EXPIRY = datetime.timedelta.max
+
+
 @dataclasses.dataclass(frozen=True, slots=True)
 class TokenPolicy:
     default_lifetime: datetime.timedelta | None
@@ -53,6 +58,8 @@ class TokenPolicy:
         caller never holds a token that dies earlier than it asked for.
         """
         chosen = lifetime if lifetime is not None else self.default_lifetime
+        if chosen == NO_EXPIRY:
+            chosen = None
         if chosen is not None and chosen <= datetime.timedelta(0):
             raise TokenPolicyError("token lifetime must be positive")
         if self.max_lifetime is not None and (
