@@ -14,6 +14,7 @@ from typing import Any, Generic, TypeVar
 import falcon
 
 from scim_server import representation
+from scim_server.errors import NotImplementedYet
 from scim_server.listing import Page, list_response
 from scim_server.projection import Projection
 from scim_server.provisioning import Provisioning
@@ -95,6 +96,12 @@ class Collection(_Endpoint[RecordT]):
     """``/Users`` and ``/Groups``: list and create."""
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        if req.get_param("filter") is not None:
+            # TODO: filtering is not implemented yet. Refusing is the only
+            # safe answer: ignoring the filter would answer Okta's
+            # "userName eq" lookup with every user, and it would link the
+            # wrong account.
+            raise NotImplementedYet("filtering is not supported yet")
         page = Page.parse(
             req.get_param("startIndex"),
             req.get_param("count"),
