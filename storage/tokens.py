@@ -10,6 +10,7 @@ import peewee
 from storage import ids
 from storage.database import transaction
 from storage.models import AccessToken, Group, Membership, User
+from storage.prepared import PreparedQuery
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -51,14 +52,13 @@ def insert_token(
     return token_id
 
 
-def find_token_owner(secret_hash: str) -> TokenOwner | None:
-    """The token with this hash and its owner, with admin membership."""
+def _token_owner_query(secret_hash: str) -> peewee.Query:
     is_admin = (
         Membership.select(peewee.SQL("1"))
         .join(Group, on=(Group.id == Membership.group))
         .where((Group.builtin == "admins") & (Membership.member_id == User.id))
     )
-    row = (
+    return (
         AccessToken.select(
             AccessToken.id,
             AccessToken.user,
@@ -70,18 +70,26 @@ def find_token_owner(secret_hash: str) -> TokenOwner | None:
         )
         .join(User, on=(User.id == AccessToken.user))
         .where(AccessToken.secret_hash == secret_hash)
-        .tuples()
-        .first()
+        .limit(1)
     )
-    if row is None:
+
+
+# Every authenticated request runs this: render its SQL once.
+_TOKEN_OWNER = PreparedQuery(_token_owner_query, "prepared-secret-hash")
+
+
+def find_token_owner(secret_hash: str) -> TokenOwner | None:
+    """The token with this hash and its owner, with admin membership."""
+    found = _TOKEN_OWNER.rows(secret_hash)
+    if not found:
         return None
-    token_id, user_id, user_name, active, admin, expires, revoked = row
+    token_id, user_id, user_name, active, admin, expires, revoked = found[0]
     return TokenOwner(
         token_id=token_id,
         user_id=user_id,
         user_name=user_name,
         user_active=bool(active),
         is_admin=bool(admin),
-        expires=AccessToken.expires.python_value(expires),
-        revoked=AccessToken.revoked.python_value(revoked),
+        expires=None if expires is None else AccessToken.expires.python_value(expires),
+        revoked=None if revoked is None else AccessToken.revoked.python_value(revoked),
     )

@@ -11,6 +11,7 @@ from storage import ids
 from storage.database import rows, transaction
 from storage.errors import DuplicateName, ResourceNotFound, VersionMismatch
 from storage.models import Group, Membership, User, UserEmail
+from storage.prepared import PreparedQuery, convert
 from storage.records import GroupRef, UserFields, UserRecord
 
 USER_COLUMNS = (
@@ -38,6 +39,13 @@ def _record(row: User) -> UserRecord:
         last_modified=row.last_modified,
         version=row.version,
     )
+
+
+# Reading one user is on the path of most requests: render its SQL once.
+_FIND_USER = PreparedQuery(
+    lambda user_id: User.select(*USER_COLUMNS).where(User.id == user_id).limit(1),
+    -7_777_777,
+)
 
 
 def name_key(name: str) -> str:
@@ -71,8 +79,10 @@ def create_user(
 
 
 def find_user(user_id: int) -> UserRecord | None:
-    row = User.select(*USER_COLUMNS).where(User.id == user_id).first()
-    return _record(row) if row else None
+    found = _FIND_USER.rows(user_id)
+    if not found:
+        return None
+    return UserRecord(*convert(USER_COLUMNS, found[0]))
 
 
 def get_user(user_id: int) -> UserRecord:
@@ -148,19 +158,31 @@ def password_hash_of(user_id: int) -> str | None:
     return None if value is None else str(value)
 
 
+def _groups_query(condition: peewee.Expression) -> peewee.Query:
+    return (
+        Membership.select(Membership.member_id, Group.id, Group.display_name)
+        .join(Group, on=(Group.id == Membership.group))
+        .where(condition)
+        .order_by(Group.display_name_key, Group.id)
+    )
+
+
+_GROUPS_OF_USER = PreparedQuery(
+    lambda user_id: _groups_query(Membership.member_id == user_id), -7_777_777
+)
+
+
 def groups_of_users(user_ids: Iterable[int]) -> dict[int, list[GroupRef]]:
     """The groups each user is a direct member of, in one query."""
     wanted = list(user_ids)
     found: dict[int, list[GroupRef]] = {user_id: [] for user_id in wanted}
-    if not wanted:
+    if len(wanted) == 1:
+        found_rows = _GROUPS_OF_USER.rows(wanted[0])
+    elif wanted:
+        found_rows = list(rows(_groups_query(Membership.member_id.in_(wanted))))
+    else:
         return found
-    query = (
-        Membership.select(Membership.member_id, Group.id, Group.display_name)
-        .join(Group, on=(Group.id == Membership.group))
-        .where(Membership.member_id.in_(wanted))
-        .order_by(Group.display_name_key, Group.id)
-    )
-    for member_id, group_id, display in rows(query):
+    for member_id, group_id, display in found_rows:
         found[member_id].append(GroupRef(id=group_id, display=display))
     return found
 
