@@ -16,6 +16,7 @@ from scim_server.resources.scim import (
     Item,
     Kind,
     RecordT,
+    Search,
     group_kind,
     user_kind,
 )
@@ -76,4 +77,5 @@ def _add_routes(app: App, settings: Settings) -> None:
 def _add_kind(app: App, kind: Kind[RecordT], settings: Settings) -> None:
     endpoint = f"{SCIM_PREFIX}{kind.resource_type.endpoint}"
     app.add_route(endpoint, Collection(kind, settings))
+    app.add_route(f"{endpoint}/.search", Search(kind, settings))
     app.add_route(f"{endpoint}/{{id}}", Item(kind, settings))

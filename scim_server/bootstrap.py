@@ -6,7 +6,8 @@ import dataclasses
 
 import peewee
 
-from scim_server.schema import GROUP_SCHEMA, USER_SCHEMA
+from scim_server.schema import GROUP_SCHEMA, USER_SCHEMA, group_type, user_type
+from scim_server.schema.search import search_document
 from scim_server.settings import Settings
 from storage import groups as group_store
 from storage import users as user_store
@@ -56,9 +57,11 @@ def initialise(db: peewee.Database, settings: Settings, admin_user: str) -> Init
 def _ensure_builtin_group(name: str, settings: Settings) -> None:
     if group_store.find_builtin_group(name) is not None:
         return
+    document = {"schemas": [GROUP_SCHEMA], "displayName": name}
     fields = GroupFields(
         display_name=name,
-        document={"schemas": [GROUP_SCHEMA], "displayName": name},
+        document=document,
+        search=search_document(group_type(), document),
     )
     group_store.create_group(
         fields, [], now=settings.clock(), builtin=name, id_source=settings.id_source
@@ -75,9 +78,11 @@ def _create_first_admin(
 ) -> IssuedToken:
     user = user_store.find_user_by_name(user_name)
     if user is None:
+        document = {"schemas": [USER_SCHEMA], "userName": user_name, "active": True}
         fields = UserFields(
             user_name=user_name,
-            document={"schemas": [USER_SCHEMA], "userName": user_name, "active": True},
+            document=document,
+            search=search_document(user_type(), document),
         )
         user = user_store.create_user(
             fields, now=settings.clock(), id_source=settings.id_source

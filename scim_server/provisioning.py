@@ -16,11 +16,13 @@ from scim_server.errors import InvalidValue, Mutability
 from scim_server.listing import Page
 from scim_server.passwords import PasswordHasher
 from scim_server.schema import ResourceType, group_type, user_type
+from scim_server.schema.search import search_document
 from scim_server.schema.validation import check_immutable, parse_resource
 from scim_server.settings import Settings
 from storage import groups as group_store
 from storage import users as user_store
 from storage.errors import ResourceNotFound
+from storage.filters import Selection
 from storage.ids import parse_id
 from storage.records import (
     EmailRow,
@@ -69,11 +71,13 @@ class Provisioning:
     def delete_user(self, user_id: str) -> None:
         user_store.delete_user(_storage_id("User", user_id))
 
-    def list_users(self, page: Page) -> tuple[int, list[UserRecord]]:
-        total = user_store.count_users()
+    def list_users(
+        self, page: Page, selection: Selection
+    ) -> tuple[int, list[UserRecord]]:
+        total = user_store.count_users(selection)
         if page.count == 0 or page.offset >= total:
             return total, []
-        return total, user_store.list_users(page.offset, page.count)
+        return total, user_store.list_users(page.offset, page.count, selection)
 
     def _user_fields(self, body: Any) -> UserFields:
         document = parse_resource(self.user_type, body)
@@ -94,6 +98,7 @@ class Provisioning:
             ),
             password_hash=self.passwords.hash(password) if password else None,
             document=document,
+            search=search_document(self.user_type, document),
         )
 
     # Groups
@@ -137,11 +142,13 @@ class Provisioning:
             )
         group_store.delete_group(current.id)
 
-    def list_groups(self, page: Page) -> tuple[int, list[GroupRecord]]:
-        total = group_store.count_groups()
+    def list_groups(
+        self, page: Page, selection: Selection
+    ) -> tuple[int, list[GroupRecord]]:
+        total = group_store.count_groups(selection)
         if page.count == 0 or page.offset >= total:
             return total, []
-        return total, group_store.list_groups(page.offset, page.count)
+        return total, group_store.list_groups(page.offset, page.count, selection)
 
     def _group_fields(self, body: Any) -> tuple[GroupFields, list[int] | None]:
         document = parse_resource(self.group_type, body)
@@ -151,6 +158,7 @@ class Provisioning:
             display_name=document["displayName"],
             external_id=document.get("externalId"),
             document=document,
+            search=search_document(self.group_type, document),
         )
         if members is None:
             return fields, None

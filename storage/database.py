@@ -28,6 +28,9 @@ SQLITE_PRAGMAS = {
     "foreign_keys": 1,
     "busy_timeout": 15_000,
     "cache_size": -32_000,
+    # LIKE compares case-sensitively, as on PostgreSQL, so that prefix
+    # searches on the case-folded columns can use their ordinary indexes.
+    "case_sensitive_like": 1,
 }
 
 # The resource document is JSONB on PostgreSQL, so that later filters on

@@ -8,6 +8,7 @@ from collections.abc import Iterable, Sequence
 import peewee
 
 from storage import ids
+from storage.compiler import compile_filter, select
 from storage.database import rows, transaction
 from storage.errors import (
     DuplicateName,
@@ -15,8 +16,11 @@ from storage.errors import (
     UnknownMembers,
     VersionMismatch,
 )
+from storage.filters import Selection
 from storage.models import Group, Membership, User
 from storage.records import GroupFields, GroupRecord, MemberRef
+
+ALL = Selection()
 
 GROUP_COLUMNS = (
     Group.id,
@@ -156,19 +160,19 @@ def delete_group(group_id: int) -> None:
         Membership.delete().where(Membership.member_id == group_id).execute()
 
 
-def list_groups(offset: int, limit: int) -> list[GroupRecord]:
-    """A page of groups in their stable order: by creation time, then id."""
-    query = (
-        Group.select(*GROUP_COLUMNS)
-        .order_by(Group.created, Group.id)
-        .offset(offset)
-        .limit(limit)
-    )
-    return [_record(row) for row in query]
+def list_groups(
+    offset: int, limit: int, selection: Selection = ALL
+) -> list[GroupRecord]:
+    """A page of the groups that ``selection`` picks, in its order."""
+    query = select(Group.select(*GROUP_COLUMNS), "Group", selection)
+    return [_record(row) for row in query.offset(offset).limit(limit)]
 
 
-def count_groups() -> int:
-    return int(Group.select().count())
+def count_groups(selection: Selection = ALL) -> int:
+    query = Group.select()
+    if selection.filter is not None:
+        query = query.where(compile_filter("Group", selection.filter))
+    return int(query.count())
 
 
 def add_members(group_id: int, member_ids: Sequence[int]) -> None:
@@ -267,6 +271,7 @@ def _columns(fields: GroupFields) -> dict[str, object]:
         Group.display_name_key.name: fields.display_name.casefold(),
         Group.external_id.name: fields.external_id,
         Group.document.name: fields.document,
+        Group.search.name: fields.search,
     }
 
 

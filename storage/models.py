@@ -3,7 +3,10 @@
 Each SCIM resource is one row holding the columns that lookups and
 uniqueness need, plus ``document``, the resource's JSON as the server last
 wrote it, so that reading a resource by id is a single-row read without
-joins. Multi-valued attributes that clients look resources up by live in
+joins, and ``search``, the same document with every case-insensitive string
+case-folded and every timestamp in one fixed-width UTC form, which filters on
+attributes without a column of their own read through the database's JSON
+functions. Multi-valued attributes that clients look resources up by live in
 child tables keyed ``(value, parent)``; group membership has its own table,
 and a user's ``groups`` attribute is computed from it.
 
@@ -101,6 +104,7 @@ class User(BaseModel):
     active = peewee.BooleanField(default=True, index=True)
     password_hash = peewee.TextField(null=True)
     document = DocumentField()
+    search = DocumentField()
     created = UTCDateTimeField()
     last_modified = UTCDateTimeField(index=True)
     version = peewee.IntegerField(default=1)
@@ -116,7 +120,7 @@ class UserEmail(BaseModel):
     user = peewee.ForeignKeyField(User, on_delete="CASCADE", backref="email_rows")
     value = peewee.TextField()
     value_key = peewee.TextField()
-    type = peewee.TextField(null=True)
+    type_key = peewee.TextField(null=True)
     primary = peewee.BooleanField(default=False)
 
     class Meta:
@@ -134,6 +138,7 @@ class Group(BaseModel):
     # NULL for every other group. Looked up by this, not by name.
     builtin = peewee.CharField(max_length=16, null=True, unique=True)
     document = DocumentField()
+    search = DocumentField()
     created = UTCDateTimeField()
     last_modified = UTCDateTimeField(index=True)
     version = peewee.IntegerField(default=1)

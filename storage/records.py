@@ -22,6 +22,7 @@ class UserFields:
 
     user_name: str
     document: Document
+    search: Document
     display_name: str | None = None
     external_id: str | None = None
     active: bool = True
@@ -35,6 +36,7 @@ class UserFields:
 class GroupFields:
     display_name: str
     document: Document
+    search: Document
     external_id: str | None = None
 
 

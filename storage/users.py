@@ -8,11 +8,15 @@ from collections.abc import Iterable
 import peewee
 
 from storage import ids
+from storage.compiler import compile_filter, select
 from storage.database import rows, transaction
 from storage.errors import DuplicateName, ResourceNotFound, VersionMismatch
+from storage.filters import Selection
 from storage.models import Group, Membership, User, UserEmail
 from storage.prepared import PreparedQuery, convert
 from storage.records import GroupRef, UserFields, UserRecord
+
+ALL = Selection()
 
 USER_COLUMNS = (
     User.id,
@@ -138,19 +142,17 @@ def delete_user(user_id: int) -> None:
         Membership.delete().where(Membership.member_id == user_id).execute()
 
 
-def list_users(offset: int, limit: int) -> list[UserRecord]:
-    """A page of users in their stable order: by creation time, then id."""
-    query = (
-        User.select(*USER_COLUMNS)
-        .order_by(User.created, User.id)
-        .offset(offset)
-        .limit(limit)
-    )
-    return [_record(row) for row in query]
+def list_users(offset: int, limit: int, selection: Selection = ALL) -> list[UserRecord]:
+    """A page of the users that ``selection`` picks, in its order."""
+    query = select(User.select(*USER_COLUMNS), "User", selection)
+    return [_record(row) for row in query.offset(offset).limit(limit)]
 
 
-def count_users() -> int:
-    return int(User.select().count())
+def count_users(selection: Selection = ALL) -> int:
+    query = User.select()
+    if selection.filter is not None:
+        query = query.where(compile_filter("User", selection.filter))
+    return int(query.count())
 
 
 def password_hash_of(user_id: int) -> str | None:
@@ -195,6 +197,7 @@ def _columns(fields: UserFields) -> dict[str, object]:
         User.external_id.name: fields.external_id,
         User.active.name: fields.active,
         User.document.name: fields.document,
+        User.search.name: fields.search,
     }
 
 
@@ -214,7 +217,7 @@ def _insert_emails(user_id: int, fields: UserFields) -> None:
             UserEmail.user.name: user_id,
             UserEmail.value.name: email.value,
             UserEmail.value_key.name: email.value.casefold(),
-            UserEmail.type.name: email.type,
+            UserEmail.type_key.name: email.type.casefold() if email.type else None,
             UserEmail.primary.name: email.primary,
         }
         for email in fields.emails

@@ -162,7 +162,11 @@ class TestAuthentication:
 
     def test_a_non_admin_token_is_403(self, app, db, keys, settings):
         user = user_store.create_user(
-            UserFields(user_name="plain", document=user_body("plain")),
+            UserFields(
+                user_name="plain",
+                document=user_body("plain"),
+                search=user_body("plain"),
+            ),
             now=settings.clock(),
         )
         token = issue(
@@ -236,8 +240,10 @@ class TestDiscovery:
         config = client.simulate_get("/scim/v2/ServiceProviderConfig").json
 
         # None of these exist yet; each must turn true only with its feature.
-        for feature in ("patch", "bulk", "filter", "sort", "etag", "changePassword"):
+        for feature in ("patch", "bulk", "etag", "changePassword"):
             assert config[feature]["supported"] is False
+        assert config["filter"] == {"supported": True, "maxResults": 200}
+        assert config["sort"] == {"supported": True}
         assert config["authenticationSchemes"][0]["type"] == "oauthbearertoken"
 
     def test_service_provider_config_location_uses_the_base_url(self, client):

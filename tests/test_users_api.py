@@ -277,14 +277,6 @@ class TestList:
         assert page["startIndex"] == start
         assert page["itemsPerPage"] == items
 
-    def test_a_filter_is_refused_until_filtering_exists(self, client):
-        response = client.simulate_get(
-            USERS, params={"filter": 'userName eq "nobody"'}
-        )
-
-        assert response.status_code == 501
-        assert response.json["status"] == "501"
-
     @pytest.mark.parametrize("params", [{"count": "ten"}, {"startIndex": "1.5"}])
     def test_non_integer_paging_is_invalid_value(self, client, params):
         response = client.simulate_get(USERS, params=params)

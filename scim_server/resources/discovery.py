@@ -24,9 +24,9 @@ class ServiceProviderConfig:
             "documentationUri": "https://datatracker.ietf.org/doc/html/rfc7644",
             "patch": {"supported": False},
             "bulk": {"supported": False, "maxOperations": 0, "maxPayloadSize": 0},
-            "filter": {"supported": False, "maxResults": self._settings.max_page_size},
+            "filter": {"supported": True, "maxResults": self._settings.max_page_size},
             "changePassword": {"supported": False},
-            "sort": {"supported": False},
+            "sort": {"supported": True},
             "etag": {"supported": False},
             "authenticationSchemes": [
                 {

@@ -14,13 +14,14 @@ from typing import Any, Generic, TypeVar
 import falcon
 
 from scim_server import representation
-from scim_server.errors import NotImplementedYet
-from scim_server.listing import Page, list_response
+from scim_server.filtering import parse_selection
+from scim_server.listing import ListRequest, Page, comma_list, list_response
 from scim_server.projection import Projection
 from scim_server.provisioning import Provisioning
 from scim_server.resources.discovery import base_url
 from scim_server.schema import ResourceType
 from scim_server.settings import Settings
+from storage.filters import Selection
 from storage.records import GroupRecord, UserRecord
 
 RecordT = TypeVar("RecordT", UserRecord, GroupRecord)
@@ -36,7 +37,7 @@ class Kind(Generic[RecordT]):
     get: Callable[[str], RecordT]
     replace: Callable[[str, Any], RecordT]
     delete: Callable[[str], None]
-    list: Callable[[Page], tuple[int, list[RecordT]]]
+    list: Callable[[Page, Selection], tuple[int, list[RecordT]]]
     render: Renderer[RecordT]
 
 
@@ -72,8 +73,8 @@ class _Endpoint(Generic[RecordT]):
     def _projection(self, req: falcon.Request) -> Projection:
         return Projection.parse(
             self._kind.resource_type,
-            _comma_list(req, "attributes"),
-            _comma_list(req, "excludedAttributes"),
+            comma_list(req, "attributes"),
+            comma_list(req, "excludedAttributes"),
         )
 
     def _render_one(
@@ -83,35 +84,31 @@ class _Endpoint(Generic[RecordT]):
         (resp.media,) = self._kind.render([record], base, self._projection(req))
         resp.etag = representation.etag(record.version)
 
-
-def _comma_list(req: falcon.Request, name: str) -> list[str]:
-    """A parameter given as ``a,b``, repeated, or both (RFC 7644 §3.4.2.5)."""
-    values = req.get_param_as_list(name) or []
-    return [
-        part.strip() for value in values for part in value.split(",") if part.strip()
-    ]
-
-
-class Collection(_Endpoint[RecordT]):
-    """``/Users`` and ``/Groups``: list and create."""
-
-    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
-        if req.get_param("filter") is not None:
-            # TODO: filtering is not implemented yet. Refusing is the only
-            # safe answer: ignoring the filter would answer Okta's
-            # "userName eq" lookup with every user, and it would link the
-            # wrong account.
-            raise NotImplementedYet("filtering is not supported yet")
+    def _list(self, req: falcon.Request, query: ListRequest) -> dict[str, Any]:
+        """Answer a list or search request with a ListResponse."""
+        resource_type = self._kind.resource_type
+        selection = parse_selection(
+            resource_type, query.filter, query.sort_by, query.sort_order
+        )
         page = Page.parse(
-            req.get_param("startIndex"),
-            req.get_param("count"),
+            query.start_index,
+            query.count,
             default_count=self._settings.default_page_size,
             max_count=self._settings.max_page_size,
         )
-        total, records = self._kind.list(page)
+        projection = Projection.parse(
+            resource_type, query.attributes, query.excluded_attributes
+        )
+        total, records = self._kind.list(page, selection)
         base = base_url(req, self._settings)
-        resources = self._kind.render(records, base, self._projection(req))
-        resp.media = list_response(resources, total, page)
+        return list_response(self._kind.render(records, base, projection), total, page)
+
+
+class Collection(_Endpoint[RecordT]):
+    """``/Users`` and ``/Groups``: list (RFC 7644 §3.4.2) and create (§3.3)."""
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        resp.media = self._list(req, ListRequest.from_query(req))
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         record = self._kind.create(req.get_media())
@@ -120,6 +117,14 @@ class Collection(_Endpoint[RecordT]):
         resp.location = representation.location(
             self._kind.resource_type.endpoint, base_url(req, self._settings), record.id
         )
+
+
+class Search(_Endpoint[RecordT]):
+    """``/Users/.search`` and ``/Groups/.search`` (RFC 7644 §3.4.3)."""
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        query = ListRequest.from_search_request(req.get_media())
+        resp.media = self._list(req, query)
 
 
 class Item(_Endpoint[RecordT]):

@@ -1,0 +1,496 @@
+"""Compiling resolved filters (``storage.filters``) into Peewee expressions.
+
+Every filter becomes one SQL condition evaluated by the database; nothing is
+filtered in Python. Attributes are answered, in order of preference, from:
+
+- a column of the resource's own table (userName, externalId, active, meta
+  timestamps, group displayName), through its index;
+- a child table keyed ``(value, parent)`` (emails, group members, a user's
+  groups), as an uncorrelated ``id IN (SELECT parent ...)``, which both
+  databases answer from an index;
+- the ``search`` JSON document, through the database's JSON functions, for
+  every other attribute: slower, but still evaluated in the database.
+
+Comparisons follow the semantics stated in ``storage.filters``. Each one is
+written so that it is never NULL (``x IS NOT NULL AND x op v``), which keeps
+``NOT`` two-valued: ``not (title eq "x")`` matches users without a title.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+from collections.abc import Callable
+from typing import Any
+
+import peewee
+
+from storage.database import database_proxy, is_postgresql
+from storage.filters import (
+    And,
+    AttributePath,
+    Compare,
+    Filter,
+    Not,
+    Or,
+    Present,
+    Selection,
+    UnsupportedFilter,
+    Value,
+    ValuePath,
+    fixed_width_timestamp,
+)
+from storage.ids import parse_id
+from storage.models import Group, Membership, User, UserEmail
+
+# Peewee's expression objects carry no type information; this alias names
+# them for readers, and is Any to mypy.
+Node = Any
+
+TRUE = peewee.SQL("1 = 1")
+FALSE = peewee.SQL("1 = 0")
+
+Predicate = Callable[[Any], Node]
+
+
+@dataclasses.dataclass(frozen=True)
+class Column:
+    """A column that answers an attribute.
+
+    ``kind`` says how values meet it: "plain" compares as stored (case-folded
+    columns hold folded text, and the filter's value arrives folded too);
+    "id" holds a resource id as an integer, compared to SCIM's string ids;
+    "lower" holds ASCII words compared case-insensitively.
+    """
+
+    field: peewee.Field
+    kind: str = "plain"
+
+
+def _plain_join(query: peewee.ModelSelect) -> peewee.ModelSelect:
+    return query
+
+
+@dataclasses.dataclass(frozen=True)
+class ChildTable:
+    """A multi-valued attribute kept in rows of its own.
+
+    ``parent`` is the child table's column holding the resource id;
+    ``columns`` maps sub-attribute names to child columns.
+    """
+
+    parent: peewee.Field
+    columns: dict[str, Column]
+    join: Callable[[peewee.ModelSelect], peewee.ModelSelect] = _plain_join
+
+
+@dataclasses.dataclass(frozen=True)
+class Catalogue:
+    """Where one resource type keeps each attribute."""
+
+    model: type[User] | type[Group]
+    resource_type: str
+    columns: dict[str, Column]  # by dotted path: "userName", "meta.created"
+    children: dict[str, ChildTable]
+
+
+def _member_group_join(query: peewee.ModelSelect) -> peewee.ModelSelect:
+    return query.join(Group, on=(Group.id == Membership.group))
+
+
+USERS = Catalogue(
+    model=User,
+    resource_type="User",
+    columns={
+        "userName": Column(User.user_name_key),
+        "externalId": Column(User.external_id),
+        "active": Column(User.active),
+        "meta.created": Column(User.created),
+        "meta.lastModified": Column(User.last_modified),
+    },
+    children={
+        "emails": ChildTable(
+            parent=UserEmail.user,
+            columns={
+                "value": Column(UserEmail.value_key),
+                "type": Column(UserEmail.type_key),
+                "primary": Column(UserEmail.primary),
+            },
+        ),
+        # TODO: groups are direct memberships only; nested groups will make
+        # this a recursive query over the membership table.
+        "groups": ChildTable(
+            parent=Membership.member_id,
+            columns={
+                "value": Column(Membership.group, "id"),
+                "display": Column(Group.display_name_key),
+            },
+            join=_member_group_join,
+        ),
+    },
+)
+
+GROUPS = Catalogue(
+    model=Group,
+    resource_type="Group",
+    columns={
+        "displayName": Column(Group.display_name_key),
+        "externalId": Column(Group.external_id),
+        "meta.created": Column(Group.created),
+        "meta.lastModified": Column(Group.last_modified),
+    },
+    children={
+        "members": ChildTable(
+            parent=Membership.group,
+            columns={
+                "value": Column(Membership.member_id, "id"),
+                "type": Column(Membership.member_type, "lower"),
+            },
+        ),
+    },
+)
+
+
+def catalogue(resource_type: str) -> Catalogue:
+    return {"User": USERS, "Group": GROUPS}[resource_type]
+
+
+def compile_filter(resource_type: str, node: Filter) -> Node:
+    """The SQL condition selecting the resources that match ``node``."""
+    return _Compiler(catalogue(resource_type)).compile(node)
+
+
+def select(query: Any, resource_type: str, selection: Selection) -> Any:
+    """``query`` narrowed by the selection's filter and put in its order."""
+    compiler = _Compiler(catalogue(resource_type))
+    model = compiler.model
+    if selection.filter is not None:
+        query = query.where(compiler.compile(selection.filter))
+    if selection.sort_by is None:
+        return query.order_by(model.created, model.id)
+    key = compiler.sort_key(selection.sort_by)
+    # RFC 7644 §3.4.2.3: resources without a value come last when ascending
+    # and first when descending, as if absence were the greatest value.
+    if selection.descending:
+        return query.order_by(key.is_null().desc(), key.desc(), model.id.desc())
+    return query.order_by(key.is_null(), key, model.id)
+
+
+class _Compiler:
+    def __init__(self, catalogue: Catalogue) -> None:
+        self.catalogue = catalogue
+        self.model = catalogue.model
+        self.json = _dialect()
+
+    def compile(self, node: Filter) -> Node:
+        if isinstance(node, And):
+            return self.compile(node.left) & self.compile(node.right)
+        if isinstance(node, Or):
+            return self.compile(node.left) | self.compile(node.right)
+        if isinstance(node, Not):
+            return ~self.compile(node.inner)
+        if isinstance(node, ValuePath):
+            return self._value_path(node)
+        return self._attribute(node)
+
+    def sort_key(self, path: AttributePath) -> Node:
+        """The expression a singular attribute sorts by."""
+        if path.multi_valued:
+            raise UnsupportedFilter(f"{path} is multi-valued and cannot be sorted by")
+        if path.schema is None and path.name == "id":
+            return self.model.id
+        column = self.catalogue.columns.get(str(path)) if path.schema is None else None
+        if column is not None and column.kind == "plain":
+            if path.type in {"string", "reference"}:
+                return _binary_order(column.field)
+            return column.field
+        if path.schema is None and path.name == "meta":
+            raise UnsupportedFilter(f"{path} cannot be sorted by")
+        expression = self.json.scalar(self.model.search, path)
+        if path.type in {"string", "reference", "dateTime"}:
+            return _binary_order(expression)
+        return expression
+
+    # One attribute compared or tested for presence.
+
+    def _attribute(self, node: Compare | Present) -> Node:
+        path = node.path
+        if path.schema is None and path.name == "id":
+            return _on_column(Column(self.model.id, "id"), node)
+        if path.schema is None and str(path) == "meta.resourceType":
+            return _constant(node, self.catalogue.resource_type)
+        if (
+            path.schema is None
+            and path.name == "meta"
+            and path.sub
+            in {
+                "location",
+                "version",
+            }
+        ):
+            raise UnsupportedFilter(f"{path} cannot be filtered on")
+        column = self.catalogue.columns.get(str(path)) if path.schema is None else None
+        if column is not None:
+            return _on_column(column, node)
+        child = self.catalogue.children.get(path.name) if path.schema is None else None
+        if child is not None:
+            return self._child(child, node)
+        return self._json(node)
+
+    # Child tables.
+
+    def _child(self, child: ChildTable, node: Compare | Present) -> Node:
+        """``id IN (SELECT parent FROM child WHERE ...)`` for one sub-attribute."""
+        if node.path.sub is None:
+            # Only presence reaches here: the HTTP layer refuses comparisons
+            # on a complex attribute as a whole.
+            return self._in_child(child, TRUE)
+        column = child.columns.get(node.path.sub)
+        if column is None:
+            raise UnsupportedFilter(f"{node.path} cannot be filtered on")
+        return self._in_child(child, _on_column(column, node))
+
+    def _in_child(self, child: ChildTable, condition: Node) -> Node:
+        owner = child.parent.model
+        subquery = child.join(owner.select(child.parent)).where(condition)
+        return self.model.id.in_(subquery)
+
+    def _value_path(self, node: ValuePath) -> Node:
+        """``emails[type eq "work" and value co "x"]``: one value matches all."""
+        child = (
+            self.catalogue.children.get(node.path.name)
+            if node.path.schema is None
+            else None
+        )
+        if child is not None and _uses_only(node.filter, child.columns):
+            return self._in_child(child, _ChildCompiler(child).compile(node.filter))
+        return self.json.exists(
+            self.model.search,
+            node.path,
+            lambda element: self._element(element, node.filter),
+        )
+
+    def _element(self, element: Any, node: Filter) -> Node:
+        if isinstance(node, And):
+            return self._element(element, node.left) & self._element(
+                element, node.right
+            )
+        if isinstance(node, Or):
+            return self._element(element, node.left) | self._element(
+                element, node.right
+            )
+        if isinstance(node, Not):
+            return ~self._element(element, node.inner)
+        if isinstance(node, ValuePath):
+            raise UnsupportedFilter("value filters cannot be nested")
+        if isinstance(node, Compare) and isinstance(node.value, datetime.datetime):
+            node = dataclasses.replace(node, value=fixed_width_timestamp(node.value))
+        return _on_expression(self.json.member(element, node.path), node)
+
+    # The JSON search document.
+
+    def _json(self, node: Compare | Present) -> Node:
+        path = node.path
+        if isinstance(node, Compare) and isinstance(node.value, datetime.datetime):
+            # The search document holds timestamps in one fixed-width form.
+            node = dataclasses.replace(node, value=fixed_width_timestamp(node.value))
+        if not path.multi_valued:
+            return _on_expression(self.json.scalar(self.model.search, path), node)
+        if path.sub is None and isinstance(node, Present):
+            return self.json.exists(self.model.search, path, lambda element: TRUE)
+        return self.json.exists(
+            self.model.search,
+            path,
+            lambda element: _on_expression(self.json.member(element, path), node),
+        )
+
+
+class _ChildCompiler:
+    """Conditions on the columns of one child table, for value filters."""
+
+    def __init__(self, child: ChildTable) -> None:
+        self.child = child
+
+    def compile(self, node: Filter) -> Node:
+        if isinstance(node, And):
+            return self.compile(node.left) & self.compile(node.right)
+        if isinstance(node, Or):
+            return self.compile(node.left) | self.compile(node.right)
+        if isinstance(node, Not):
+            return ~self.compile(node.inner)
+        if isinstance(node, ValuePath):
+            raise UnsupportedFilter("value filters cannot be nested")
+        return _on_column(self.child.columns[node.path.sub or "value"], node)
+
+
+def _uses_only(node: Filter, columns: dict[str, Any]) -> bool:
+    if isinstance(node, And | Or):
+        return _uses_only(node.left, columns) and _uses_only(node.right, columns)
+    if isinstance(node, Not):
+        return _uses_only(node.inner, columns)
+    if isinstance(node, ValuePath):
+        return False
+    return (node.path.sub or "value") in columns
+
+
+# Comparisons on one SQL expression.
+
+
+def _on_column(column: Column, node: Compare | Present) -> Node:
+    if column.kind == "lower":
+        return _on_expression(peewee.fn.LOWER(column.field), node)
+    if column.kind != "id" or isinstance(node, Present) or node.value is None:
+        return _on_expression(column.field, node)
+    if node.op in {"eq", "ne"} and isinstance(node.value, str):
+        wanted = parse_id(node.value)
+        if wanted is None:
+            return FALSE if node.op == "eq" else column.field.is_null(False)
+        return _on_expression(column.field, dataclasses.replace(node, value=wanted))
+    # Ids are strings to SCIM: "id sw "12"" compares their decimal text.
+    return _on_expression(peewee.Cast(column.field, "TEXT"), node)
+
+
+def _on_expression(expression: Any, node: Compare | Present) -> Node:
+    if isinstance(node, Present):
+        return _present(expression, node.path)
+    if node.value is None:
+        # "eq null" asks for absence and "ne null" for presence.
+        present = _present(expression, node.path)
+        return ~present if node.op == "eq" else present
+    return expression.is_null(False) & _compare(expression, node.op, node.value)
+
+
+def _present(expression: Any, path: AttributePath) -> Node:
+    if path.type in {"string", "reference", "binary"}:
+        return expression.is_null(False) & (expression != "")
+    return expression.is_null(False)
+
+
+def _compare(expression: Any, op: str, value: Value) -> Node:
+    if op == "eq":
+        return expression == value
+    if op == "ne":
+        return expression != value
+    if op in {"co", "sw", "ew"}:
+        escaped = (
+            str(value).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        )
+        pattern = {"co": f"%{escaped}%", "sw": f"{escaped}%", "ew": f"%{escaped}"}[op]
+        return peewee.NodeList(
+            (expression, peewee.SQL("LIKE"), pattern, peewee.SQL("ESCAPE '\\'"))
+        )
+    ordered = _binary_order(expression) if isinstance(value, str) else expression
+    return {
+        "gt": ordered > value,
+        "ge": ordered >= value,
+        "lt": ordered < value,
+        "le": ordered <= value,
+    }[op]
+
+
+def _binary_order(expression: Any) -> Any:
+    """Order strings by code point, as SQLite does, on PostgreSQL too."""
+    if is_postgresql(database_proxy.obj):
+        return peewee.NodeList((expression, peewee.SQL('COLLATE "C"')))
+    return expression
+
+
+def _constant(node: Compare | Present, actual: str) -> Node:
+    if isinstance(node, Present):
+        return TRUE
+    wanted = node.value.casefold() if isinstance(node.value, str) else node.value
+    folded = actual.casefold()
+    matches = {
+        "eq": folded == wanted,
+        "ne": folded != wanted,
+        "co": isinstance(wanted, str) and wanted in folded,
+        "sw": isinstance(wanted, str) and folded.startswith(wanted),
+        "ew": isinstance(wanted, str) and folded.endswith(wanted),
+    }.get(node.op)
+    if matches is None:
+        raise UnsupportedFilter(f"{node.path} cannot be ordered")
+    return TRUE if matches else FALSE
+
+
+# JSON access, which differs between the two databases.
+
+
+class _SqliteJson:
+    def scalar(self, column: peewee.Field, path: AttributePath) -> Node:
+        return peewee.fn.json_extract(column, _json_path(path))
+
+    def exists(
+        self, column: peewee.Field, path: AttributePath, predicate: Predicate
+    ) -> Node:
+        array = _json_path(dataclasses.replace(path, sub=None))
+        element = peewee.SQL("scim_element.value")
+        return peewee.NodeList(
+            (
+                peewee.SQL("EXISTS (SELECT 1 FROM json_each("),
+                column,
+                peewee.SQL(","),
+                array,
+                peewee.SQL(") AS scim_element WHERE"),
+                predicate(element),
+                peewee.SQL(")"),
+            )
+        )
+
+    def member(self, element: Any, path: AttributePath) -> Node:
+        if path.sub is None:
+            return element
+        return peewee.fn.json_extract(element, f'$."{path.sub}"')
+
+
+class _PostgresqlJson:
+    def scalar(self, column: peewee.Field, path: AttributePath) -> Node:
+        return self._typed(
+            peewee.NodeList((column, peewee.SQL("#>>"), _pg_path(path))), path
+        )
+
+    def exists(
+        self, column: peewee.Field, path: AttributePath, predicate: Predicate
+    ) -> Node:
+        array = _pg_path(dataclasses.replace(path, sub=None))
+        element = peewee.SQL("scim_element")
+        return peewee.NodeList(
+            (
+                peewee.SQL("EXISTS (SELECT 1 FROM jsonb_array_elements("),
+                column,
+                peewee.SQL("#>"),
+                array,
+                peewee.SQL(") AS scim_element WHERE"),
+                predicate(element),
+                peewee.SQL(")"),
+            )
+        )
+
+    def member(self, element: Any, path: AttributePath) -> Node:
+        if path.sub is None:
+            text = peewee.NodeList((element, peewee.SQL("#>> '{}'")))
+        else:
+            text = peewee.NodeList((element, peewee.SQL("->>"), path.sub))
+        return self._typed(text, path)
+
+    @staticmethod
+    def _typed(text: peewee.Node, path: AttributePath) -> Node:
+        # "#>>" yields text; booleans and numbers compare as themselves.
+        if path.type == "boolean":
+            return peewee.Cast(text, "BOOLEAN")
+        if path.type in {"integer", "decimal"}:
+            return peewee.Cast(text, "NUMERIC")
+        return text
+
+
+def _dialect() -> _SqliteJson | _PostgresqlJson:
+    return _PostgresqlJson() if is_postgresql(database_proxy.obj) else _SqliteJson()
+
+
+def _json_path(path: AttributePath) -> str:
+    steps = [step for step in (path.schema, path.name, path.sub) if step]
+    return "$" + "".join(f'."{step}"' for step in steps)
+
+
+def _pg_path(path: AttributePath) -> Node:
+    steps = [step for step in (path.schema, path.name, path.sub) if step]
+    return peewee.Value("{" + ",".join(f'"{step}"' for step in steps) + "}")
