@@ -82,6 +82,10 @@ class Provisioning:
     def _user_fields(self, body: Any) -> UserFields:
         document = parse_resource(self.user_type, body)
         password = document.pop("password", None)
+        # A user is active unless a client says otherwise; keeping that in the
+        # document makes what is returned and filtered agree with who may
+        # authenticate.
+        document.setdefault("active", True)
         return UserFields(
             user_name=document["userName"],
             display_name=document.get("displayName"),

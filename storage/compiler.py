@@ -339,13 +339,19 @@ def _uses_only(node: Filter, columns: dict[str, Any]) -> bool:
 def _on_column(column: Column, node: Compare | Present) -> Node:
     if column.kind == "lower":
         return _on_expression(peewee.fn.LOWER(column.field), node)
-    if column.kind != "id" or isinstance(node, Present) or node.value is None:
+    if column.kind != "id":
         return _on_expression(column.field, node)
+    # Id columns hold integers, never "" or NULL.
+    if isinstance(node, Present) or node.value is None:
+        absent = isinstance(node, Compare) and node.op == "eq"
+        return FALSE if absent else TRUE
     if node.op in {"eq", "ne"} and isinstance(node.value, str):
         wanted = parse_id(node.value)
         if wanted is None:
-            return FALSE if node.op == "eq" else column.field.is_null(False)
-        return _on_expression(column.field, dataclasses.replace(node, value=wanted))
+            return FALSE if node.op == "eq" else TRUE
+        if node.op == "eq":
+            return column.field == wanted
+        return column.field != wanted
     # Ids are strings to SCIM: "id sw "12"" compares their decimal text.
     return _on_expression(peewee.Cast(column.field, "TEXT"), node)
 
@@ -353,11 +359,11 @@ def _on_column(column: Column, node: Compare | Present) -> Node:
 def _on_expression(expression: Any, node: Compare | Present) -> Node:
     if isinstance(node, Present):
         return _present(expression, node.path)
+    present = _present(expression, node.path)
     if node.value is None:
         # "eq null" asks for absence and "ne null" for presence.
-        present = _present(expression, node.path)
         return ~present if node.op == "eq" else present
-    return expression.is_null(False) & _compare(expression, node.op, node.value)
+    return present & _compare(expression, node.op, node.value)
 
 
 def _present(expression: Any, path: AttributePath) -> Node:

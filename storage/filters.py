@@ -12,7 +12,8 @@ Semantics, applied identically by the compiler and the reference evaluator:
 - A comparison is true when *some* value of the attribute satisfies it. An
   absent attribute, or a multi-valued one with no values, has no values, so
   every comparison on it is false, ``ne`` included; ``not (...)`` is true.
-- ``pr`` is true when some value is present and not null, "" or [].
+- A value of null, "" or [] counts as absent, for ``pr`` and every
+  comparison alike.
 - ``eq null`` means "not present" and ``ne null`` means "present".
 - Strings with ``caseExact: false`` compare by ``str.casefold()``.
 """
