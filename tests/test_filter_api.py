@@ -13,8 +13,8 @@ import pytest
 from scim_server.filtering import parse_filter
 from scim_server.schema import ENTERPRISE_USER_SCHEMA as ENTERPRISE
 from scim_server.schema import USER_SCHEMA, user_type
-from tests.filter_reference import matches
 from tests.factories import group_body
+from tests.filter_reference import matches
 
 USERS = "/scim/v2/Users"
 
