@@ -81,7 +81,7 @@ def _create_pattern_indexes(db: peewee.Database) -> None:
     # hosted database may not grant, so it is left to operators for now.
     for name, (table, column) in _PATTERN_INDEXES.items():
         db.execute_sql(
-            f'CREATE INDEX IF NOT EXISTS "{name}" '  # noqa: S608 - fixed names
+            f'CREATE INDEX IF NOT EXISTS "{name}" '
             f'ON "{table}" ("{column}" text_pattern_ops)'
         )
 
