@@ -231,7 +231,10 @@ class _Resolver:
         if value is None:
             if op not in {"eq", "ne"}:
                 raise InvalidFilter(f"'{op} null' is meaningless; use eq or ne")
-            return filters.Compare(path, op, None)
+            # "eq null" asks that the attribute have no value at all, which
+            # on a multi-valued attribute is not "some value is null".
+            present = filters.Present(path)
+            return filters.Not(present) if op == "eq" else present
         if op not in _OPERATORS[path.type]:
             if path.type == "complex":
                 raise InvalidFilter(

@@ -95,7 +95,7 @@ class Provisioning:
                 EmailRow(
                     value=email["value"],
                     type=email.get("type"),
-                    primary=email.get("primary", False),
+                    primary=email.get("primary"),
                 )
                 for email in document.get("emails", ())
                 if "value" in email

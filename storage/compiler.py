@@ -342,9 +342,8 @@ def _on_column(column: Column, node: Compare | Present) -> Node:
     if column.kind != "id":
         return _on_expression(column.field, node)
     # Id columns hold integers, never "" or NULL.
-    if isinstance(node, Present) or node.value is None:
-        absent = isinstance(node, Compare) and node.op == "eq"
-        return FALSE if absent else TRUE
+    if isinstance(node, Present):
+        return TRUE
     if node.op in {"eq", "ne"} and isinstance(node.value, str):
         wanted = parse_id(node.value)
         if wanted is None:
@@ -359,11 +358,9 @@ def _on_column(column: Column, node: Compare | Present) -> Node:
 def _on_expression(expression: Any, node: Compare | Present) -> Node:
     if isinstance(node, Present):
         return _present(expression, node.path)
-    present = _present(expression, node.path)
     if node.value is None:
-        # "eq null" asks for absence and "ne null" for presence.
-        return ~present if node.op == "eq" else present
-    return present & _compare(expression, node.op, node.value)
+        raise UnsupportedFilter("null comparisons arrive as presence tests")
+    return _present(expression, node.path) & _compare(expression, node.op, node.value)
 
 
 def _present(expression: Any, path: AttributePath) -> Node:

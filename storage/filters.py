@@ -14,7 +14,8 @@ Semantics, applied identically by the compiler and the reference evaluator:
   every comparison on it is false, ``ne`` included; ``not (...)`` is true.
 - A value of null, "" or [] counts as absent, for ``pr`` and every
   comparison alike.
-- ``eq null`` means "not present" and ``ne null`` means "present".
+- ``eq null`` means ``not (pr)`` and ``ne null`` means ``pr``; the HTTP
+  layer rewrites them so, and storage never receives a null value.
 - Strings with ``caseExact: false`` compare by ``str.casefold()``.
 """
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from typing import Any
 
 import peewee
 
@@ -75,7 +76,7 @@ _PATTERN_INDEXES = {
 }
 
 
-def _create_pattern_indexes(db: peewee.Database) -> None:
+def _create_pattern_indexes(db: Any) -> None:
     # TODO: "co" and "ew" on these columns still scan; pg_trgm GIN indexes
     # would serve them, but creating the extension needs privileges that a
     # hosted database may not grant, so it is left to operators for now.

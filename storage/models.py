@@ -121,7 +121,7 @@ class UserEmail(BaseModel):
     value = peewee.TextField()
     value_key = peewee.TextField()
     type_key = peewee.TextField(null=True)
-    primary = peewee.BooleanField(default=False)
+    primary = peewee.BooleanField(null=True)
 
     class Meta:
         table_name = "user_email"

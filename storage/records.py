@@ -13,7 +13,7 @@ Document = dict[str, Any]
 class EmailRow:
     value: str
     type: str | None = None
-    primary: bool = False
+    primary: bool | None = None  # None: the client did not say
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

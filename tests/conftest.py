@@ -24,6 +24,7 @@ from scim_server.app import create_app
 from scim_server.bootstrap import initialise
 from scim_server.settings import Settings
 from storage.database import is_postgresql
+from storage.migrations import migrate
 from storage.models import ALL_MODELS
 from tokens import KeyRing
 
@@ -63,6 +64,7 @@ def database(database_url: str) -> Iterator[peewee.Database]:
     with db.connection_context():
         # A PostgreSQL database may hold tables from an earlier run.
         db.drop_tables(ALL_MODELS, safe=True, cascade=is_postgresql(db))
+        migrate(db)
     yield db
     if not db.is_closed():
         db.close()

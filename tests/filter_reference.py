@@ -80,8 +80,6 @@ def _test(node: Compare | Present, value: Any) -> bool:
     absent = value is None or value == "" or value == [] or value == {}
     if isinstance(node, Present):
         return not absent
-    if node.value is None:
-        return absent if node.op == "eq" else not absent
     if absent:
         return False
     left, right = _comparable(node.path, value), _comparable(node.path, node.value)
