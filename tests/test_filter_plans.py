@@ -63,7 +63,6 @@ def test_lookup_uses_an_index(db, admin_token, resource_type, expression, index_
         assert not FULL_SCAN.search(lowered), text
 
 
-
 def test_a_full_scan_is_detected(db, admin_token):
     # Guards the test above: a filter with no index must not look indexed.
     condition = compile_filter("User", parse_filter('title eq "x"', user_type()))
