@@ -7,6 +7,7 @@ from typing import Any
 
 import storage
 from scim_server import App, errors, media
+from scim_server.cursors import CursorCodec
 from scim_server.middleware import BearerAuthentication, DatabaseSession, RequestId
 from scim_server.passwords import PasswordHasher
 from scim_server.provisioning import Provisioning
@@ -48,13 +49,15 @@ def create_app(settings: Settings, keys: KeyRing | None = None) -> App:
     app = App(middleware=middleware)
     # "/Users/" and "/Users" are the same collection to every SCIM client.
     app.req_options.strip_url_path_trailing_slash = True
+    # RFC 9865 starts cursor paging with a bare "?cursor".
+    app.req_options.keep_blank_qs_values = True
     media.install(app)
     errors.register(app)
-    _add_routes(app, settings)
+    _add_routes(app, settings, ring)
     return app
 
 
-def _add_routes(app: App, settings: Settings) -> None:
+def _add_routes(app: App, settings: Settings, keys: KeyRing) -> None:
     provisioning = Provisioning(
         settings=settings, passwords=PasswordHasher(log2_n=settings.password_log2_n)
     )
@@ -70,12 +73,17 @@ def _add_routes(app: App, settings: Settings) -> None:
     app.add_route(
         f"{SCIM_PREFIX}/ResourceTypes/{{name}}", resource_types, suffix="item"
     )
-    _add_kind(app, user_kind(provisioning), settings)
-    _add_kind(app, group_kind(provisioning), settings)
+    cursors = CursorCodec(
+        keys.keys[keys.current], settings.clock, settings.cursor_lifetime
+    )
+    _add_kind(app, user_kind(provisioning), settings, cursors)
+    _add_kind(app, group_kind(provisioning), settings, cursors)
 
 
-def _add_kind(app: App, kind: Kind[RecordT], settings: Settings) -> None:
+def _add_kind(
+    app: App, kind: Kind[RecordT], settings: Settings, cursors: CursorCodec
+) -> None:
     endpoint = f"{SCIM_PREFIX}{kind.resource_type.endpoint}"
-    app.add_route(endpoint, Collection(kind, settings))
-    app.add_route(f"{endpoint}/.search", Search(kind, settings))
-    app.add_route(f"{endpoint}/{{id}}", Item(kind, settings))
+    app.add_route(endpoint, Collection(kind, settings, cursors))
+    app.add_route(f"{endpoint}/.search", Search(kind, settings, cursors))
+    app.add_route(f"{endpoint}/{{id}}", Item(kind, settings, cursors))

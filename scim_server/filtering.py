@@ -353,7 +353,9 @@ def parse_selection(
     sort_order: str | None,
 ) -> filters.Selection:
     """The storage selection for a list or search request's parameters."""
-    parsed = None if filter_text is None else parse_filter(filter_text, resource_type)
+    # A blank filter parameter filters nothing; it is not an empty filter.
+    blank = filter_text is None or not filter_text.strip()
+    parsed = None if blank else parse_filter(filter_text or "", resource_type)
     order = (sort_order or "ascending").lower()
     if order not in {"ascending", "descending"}:
         raise InvalidValue(f"sortOrder must be ascending or descending, not {order!r}")

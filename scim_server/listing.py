@@ -27,6 +27,8 @@ class ListRequest:
     count: str | int | None = None
     attributes: tuple[str, ...] = ()
     excluded_attributes: tuple[str, ...] = ()
+    # RFC 9865: present (even empty) asks for cursor paging.
+    cursor: str | None = None
 
     @classmethod
     def from_query(cls, req: falcon.Request) -> ListRequest:
@@ -38,6 +40,7 @@ class ListRequest:
             count=req.get_param("count"),
             attributes=comma_list(req, "attributes"),
             excluded_attributes=comma_list(req, "excludedAttributes"),
+            cursor=req.get_param("cursor"),
         )
 
     @classmethod
@@ -54,6 +57,7 @@ class ListRequest:
             count=_optional(fields, "count", int),
             attributes=_names(fields, "attributes"),
             excluded_attributes=_names(fields, "excludedAttributes"),
+            cursor=_optional(fields, "cursor", str),
         )
 
 
@@ -123,6 +127,26 @@ def _integer(name: str, raw: str | int | None, default: int) -> int:
         return int(raw)
     except ValueError:
         raise InvalidValue(f"{name} must be an integer, got {raw!r}") from None
+
+
+def cursor_response(
+    resources: list[dict[str, Any]],
+    total: int,
+    next_cursor: str | None,
+    previous_cursor: str | None,
+) -> dict[str, Any]:
+    """A ListResponse of a cursor page (RFC 9865): cursors instead of index."""
+    body: dict[str, Any] = {
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"],
+        "totalResults": total,
+        "itemsPerPage": len(resources),
+    }
+    if next_cursor is not None:
+        body["nextCursor"] = next_cursor
+    if previous_cursor is not None:
+        body["previousCursor"] = previous_cursor
+    body["Resources"] = resources
+    return body
 
 
 def list_response(

@@ -21,6 +21,7 @@ from scim_server.schema.validation import check_immutable, parse_resource
 from scim_server.settings import Settings
 from storage import groups as group_store
 from storage import users as user_store
+from storage.compiler import Position
 from storage.errors import ResourceNotFound
 from storage.filters import Selection
 from storage.ids import parse_id
@@ -78,6 +79,14 @@ class Provisioning:
         if page.count == 0 or page.offset >= total:
             return total, []
         return total, user_store.list_users(page.offset, page.count, selection)
+
+    def count_users(self, selection: Selection) -> int:
+        return user_store.count_users(selection)
+
+    def page_users(
+        self, selection: Selection, after: Position | None, count: int, backwards: bool
+    ) -> list[tuple[UserRecord, Position]]:
+        return user_store.page_of_users(selection, after, count, backwards=backwards)
 
     def _user_fields(self, body: Any) -> UserFields:
         document = parse_resource(self.user_type, body)
@@ -153,6 +162,14 @@ class Provisioning:
         if page.count == 0 or page.offset >= total:
             return total, []
         return total, group_store.list_groups(page.offset, page.count, selection)
+
+    def count_groups(self, selection: Selection) -> int:
+        return group_store.count_groups(selection)
+
+    def page_groups(
+        self, selection: Selection, after: Position | None, count: int, backwards: bool
+    ) -> list[tuple[GroupRecord, Position]]:
+        return group_store.page_of_groups(selection, after, count, backwards=backwards)
 
     def _group_fields(self, body: Any) -> tuple[GroupFields, list[int] | None]:
         document = parse_resource(self.group_type, body)

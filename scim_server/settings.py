@@ -57,6 +57,7 @@ class Settings:
     token_max_lifetime: datetime.timedelta | None = datetime.timedelta(days=365)
     password_log2_n: int = 15
     database_pool_size: int = 8
+    cursor_lifetime: datetime.timedelta = datetime.timedelta(hours=1)
     clock: Clock = utc_now
     id_source: IdSource = random_id
 
@@ -102,4 +103,6 @@ class Settings:
             token_max_lifetime=parse_duration(text("SCIM_TOKEN_MAX_LIFETIME", "365d")),
             password_log2_n=integer("SCIM_PASSWORD_SCRYPT_LOG2_N", 15),
             database_pool_size=integer("SCIM_DATABASE_POOL_SIZE", 8),
+            cursor_lifetime=parse_duration(text("SCIM_CURSOR_LIFETIME", "1h"))
+            or datetime.timedelta(hours=1),
         )

@@ -163,17 +163,95 @@ def compile_filter(resource_type: str, node: Filter) -> Node:
 def select(query: Any, resource_type: str, selection: Selection) -> Any:
     """``query`` narrowed by the selection's filter and put in its order."""
     compiler = _Compiler(catalogue(resource_type))
-    model = compiler.model
     if selection.filter is not None:
         query = query.where(compiler.compile(selection.filter))
-    if selection.sort_by is None:
-        return query.order_by(model.created, model.id)
-    key = compiler.sort_key(selection.sort_by)
-    # RFC 7644 §3.4.2.3: resources without a value come last when ascending
-    # and first when descending, as if absence were the greatest value.
-    if selection.descending:
-        return query.order_by(key.is_null().desc(), key.desc(), model.id.desc())
-    return query.order_by(key.is_null(), key, model.id)
+    key = compiler.order_key(selection.sort_by)
+    return query.order_by(*key.ordering(compiler.model.id, selection.descending))
+
+
+def select_after(
+    query: Any,
+    resource_type: str,
+    selection: Selection,
+    after: Position | None,
+    *,
+    backwards: bool = False,
+) -> tuple[Any, SortKey]:
+    """Keyset paging: the selection's rows that follow ``after`` in its order.
+
+    With ``backwards`` the rows that precede it, nearest first. Each row
+    carries its sort key as ``scim_sort_key``, from which the caller makes
+    the next position. Unlike OFFSET, the database seeks straight to the
+    position, so a page deep in the result costs what the first one does.
+    """
+    compiler = _Compiler(catalogue(resource_type))
+    model = compiler.model
+    key = compiler.order_key(selection.sort_by)
+    descending = selection.descending != backwards
+    query = query.select_extend(key.expression.alias("scim_sort_key"))
+    if selection.filter is not None:
+        query = query.where(compiler.compile(selection.filter))
+    if after is not None:
+        query = query.where(key.following(model.id, after, descending))
+    return query.order_by(*key.ordering(model.id, descending)), key
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Position:
+    """Where a row stands in an order: its sort value (None if absent), id."""
+
+    value: Any
+    id: int
+
+
+@dataclasses.dataclass(frozen=True)
+class SortKey:
+    """What rows are ordered by, then by id to break ties.
+
+    A key that can be absent sorts absent values as the greatest (RFC 7644
+    §3.4.2.3: last when ascending, first when descending). A key that is
+    never absent orders plainly, so that an index on ``(key, id)`` serves
+    both the order and the seek to a keyset position.
+    """
+
+    expression: Node
+    nullable: bool = True
+    field: peewee.Field | None = None
+
+    def ordering(self, id_column: Node, descending: bool) -> tuple[Node, ...]:
+        key = self.expression
+        if not self.nullable:
+            return (key.desc(), id_column.desc()) if descending else (key, id_column)
+        if descending:
+            return key.is_null().desc(), key.desc(), id_column.desc()
+        return key.is_null(), key, id_column
+
+    def position(self, raw_value: Any, row_id: int) -> Position:
+        """The position of a row whose sort key the database returned raw."""
+        value = raw_value
+        if value is not None and self.field is not None:
+            value = self.field.python_value(value)
+        return Position(value=value, id=row_id)
+
+    def following(self, id_column: Node, after: Position, descending: bool) -> Node:
+        """The rows after ``after`` in the order ``ordering`` gives."""
+        key = self.expression
+        value = after.value
+        if value is not None and self.field is not None:
+            value = self.field.db_value(value)
+        if not self.nullable:
+            here = peewee.Tuple(key, id_column)
+            there = peewee.Tuple(value, after.id)
+            return here < there if descending else here > there
+        if value is None:
+            later = id_column < after.id if descending else id_column > after.id
+            in_nulls = key.is_null() & later
+            return (in_nulls | key.is_null(False)) if descending else in_nulls
+        if descending:
+            beyond = (key < value) | ((key == value) & (id_column < after.id))
+            return key.is_null(False) & beyond
+        beyond = (key > value) | ((key == value) & (id_column > after.id))
+        return key.is_null() | beyond
 
 
 class _Compiler:
@@ -193,23 +271,28 @@ class _Compiler:
             return self._value_path(node)
         return self._attribute(node)
 
-    def sort_key(self, path: AttributePath) -> Node:
-        """The expression a singular attribute sorts by."""
+    def order_key(self, path: AttributePath | None) -> SortKey:
+        """What rows sort by: the attribute, or by default the creation time."""
+        if path is None:
+            created = self.model.created
+            return SortKey(created, nullable=False, field=created)
         if path.multi_valued:
             raise UnsupportedFilter(f"{path} is multi-valued and cannot be sorted by")
         if path.schema is None and path.name == "id":
-            return self.model.id
+            return SortKey(self.model.id, nullable=False)
         column = self.catalogue.columns.get(str(path)) if path.schema is None else None
         if column is not None and column.kind == "plain":
-            if path.type in {"string", "reference"}:
-                return _binary_order(column.field)
-            return column.field
+            field = column.field
+            expression = (
+                _binary_order(field) if path.type in {"string", "reference"} else field
+            )
+            return SortKey(expression, nullable=field.null, field=field)
         if path.schema is None and path.name == "meta":
             raise UnsupportedFilter(f"{path} cannot be sorted by")
         expression = self.json.scalar(self.model.search, path)
         if path.type in {"string", "reference", "dateTime"}:
-            return _binary_order(expression)
-        return expression
+            expression = _binary_order(expression)
+        return SortKey(expression)
 
     # One attribute compared or tested for presence.
 

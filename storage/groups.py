@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 import peewee
 
 from storage import ids
-from storage.compiler import compile_filter, select
+from storage.compiler import Position, compile_filter, select
 from storage.database import rows, transaction
 from storage.errors import (
     DuplicateName,
@@ -18,6 +18,7 @@ from storage.errors import (
 )
 from storage.filters import Selection
 from storage.models import Group, Membership, User
+from storage.pages import keyset_page
 from storage.records import GroupFields, GroupRecord, MemberRef
 
 ALL = Selection()
@@ -166,6 +167,20 @@ def list_groups(
     """A page of the groups that ``selection`` picks, in its order."""
     query = select(Group.select(*GROUP_COLUMNS), "Group", selection)
     return [_record(row) for row in query.offset(offset).limit(limit)]
+
+
+def page_of_groups(
+    selection: Selection,
+    after: Position | None,
+    limit: int,
+    *,
+    backwards: bool = False,
+) -> list[tuple[GroupRecord, Position]]:
+    """A keyset page of groups, each with its position for the next cursor."""
+    query = Group.select(*GROUP_COLUMNS)
+    return keyset_page(
+        query, "Group", selection, after, limit, _record, backwards=backwards
+    )
 
 
 def count_groups(selection: Selection = ALL) -> int:

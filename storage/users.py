@@ -8,11 +8,12 @@ from collections.abc import Iterable
 import peewee
 
 from storage import ids
-from storage.compiler import compile_filter, select
+from storage.compiler import Position, compile_filter, select
 from storage.database import rows, transaction
 from storage.errors import DuplicateName, ResourceNotFound, VersionMismatch
 from storage.filters import Selection
 from storage.models import Group, Membership, User, UserEmail
+from storage.pages import keyset_page
 from storage.prepared import PreparedQuery, convert
 from storage.records import GroupRef, UserFields, UserRecord
 
@@ -146,6 +147,20 @@ def list_users(offset: int, limit: int, selection: Selection = ALL) -> list[User
     """A page of the users that ``selection`` picks, in its order."""
     query = select(User.select(*USER_COLUMNS), "User", selection)
     return [_record(row) for row in query.offset(offset).limit(limit)]
+
+
+def page_of_users(
+    selection: Selection,
+    after: Position | None,
+    limit: int,
+    *,
+    backwards: bool = False,
+) -> list[tuple[UserRecord, Position]]:
+    """A keyset page of users, each with its position for the next cursor."""
+    query = User.select(*USER_COLUMNS)
+    return keyset_page(
+        query, "User", selection, after, limit, _record, backwards=backwards
+    )
 
 
 def count_users(selection: Selection = ALL) -> int:

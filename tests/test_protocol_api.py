@@ -244,6 +244,14 @@ class TestDiscovery:
             assert config[feature]["supported"] is False
         assert config["filter"] == {"supported": True, "maxResults": 200}
         assert config["sort"] == {"supported": True}
+        assert config["pagination"] == {
+            "cursor": True,
+            "index": True,
+            "defaultPaginationMethod": "index",
+            "defaultPageSize": 50,
+            "maxPageSize": 200,
+            "cursorTimeout": 3600,
+        }
         assert config["authenticationSchemes"][0]["type"] == "oauthbearertoken"
 
     def test_service_provider_config_location_uses_the_base_url(self, client):

@@ -28,6 +28,15 @@ class ServiceProviderConfig:
             "changePassword": {"supported": False},
             "sort": {"supported": True},
             "etag": {"supported": False},
+            # RFC 9865 §4: both kinds of paging, and their limits.
+            "pagination": {
+                "cursor": True,
+                "index": True,
+                "defaultPaginationMethod": "index",
+                "defaultPageSize": self._settings.default_page_size,
+                "maxPageSize": self._settings.max_page_size,
+                "cursorTimeout": int(self._settings.cursor_lifetime.total_seconds()),
+            },
             "authenticationSchemes": [
                 {
                     "type": "oauthbearertoken",

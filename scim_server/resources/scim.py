@@ -14,13 +14,22 @@ from typing import Any, Generic, TypeVar
 import falcon
 
 from scim_server import representation
+from scim_server.cursors import Cursor, CursorCodec, fingerprint
+from scim_server.errors import InvalidValue
 from scim_server.filtering import parse_selection
-from scim_server.listing import ListRequest, Page, comma_list, list_response
+from scim_server.listing import (
+    ListRequest,
+    Page,
+    comma_list,
+    cursor_response,
+    list_response,
+)
 from scim_server.projection import Projection
 from scim_server.provisioning import Provisioning
 from scim_server.resources.discovery import base_url
 from scim_server.schema import ResourceType
 from scim_server.settings import Settings
+from storage.compiler import Position
 from storage.filters import Selection
 from storage.records import GroupRecord, UserRecord
 
@@ -37,7 +46,11 @@ class Kind(Generic[RecordT]):
     get: Callable[[str], RecordT]
     replace: Callable[[str, Any], RecordT]
     delete: Callable[[str], None]
-    list: Callable[[Page, Selection], tuple[int, list[RecordT]]]
+    index_page: Callable[[Page, Selection], tuple[int, list[RecordT]]]
+    count: Callable[[Selection], int]
+    page: Callable[
+        [Selection, Position | None, int, bool], list[tuple[RecordT, Position]]
+    ]
     render: Renderer[RecordT]
 
 
@@ -48,7 +61,9 @@ def user_kind(provisioning: Provisioning) -> Kind[UserRecord]:
         get=provisioning.get_user,
         replace=provisioning.replace_user,
         delete=provisioning.delete_user,
-        list=provisioning.list_users,
+        index_page=provisioning.list_users,
+        count=provisioning.count_users,
+        page=provisioning.page_users,
         render=representation.users,
     )
 
@@ -60,15 +75,20 @@ def group_kind(provisioning: Provisioning) -> Kind[GroupRecord]:
         get=provisioning.get_group,
         replace=provisioning.replace_group,
         delete=provisioning.delete_group,
-        list=provisioning.list_groups,
+        index_page=provisioning.list_groups,
+        count=provisioning.count_groups,
+        page=provisioning.page_groups,
         render=representation.groups,
     )
 
 
 class _Endpoint(Generic[RecordT]):
-    def __init__(self, kind: Kind[RecordT], settings: Settings) -> None:
+    def __init__(
+        self, kind: Kind[RecordT], settings: Settings, cursors: CursorCodec
+    ) -> None:
         self._kind: Kind[RecordT] = kind
         self._settings = settings
+        self._cursors = cursors
 
     def _projection(self, req: falcon.Request) -> Projection:
         return Projection.parse(
@@ -99,9 +119,48 @@ class _Endpoint(Generic[RecordT]):
         projection = Projection.parse(
             resource_type, query.attributes, query.excluded_attributes
         )
-        total, records = self._kind.list(page, selection)
         base = base_url(req, self._settings)
+        if query.cursor is not None:
+            if query.start_index is not None:
+                raise InvalidValue("use either cursor or startIndex, not both")
+            return self._cursor_page(query, selection, page.count, base, projection)
+        total, records = self._kind.index_page(page, selection)
         return list_response(self._kind.render(records, base, projection), total, page)
+
+    def _cursor_page(
+        self,
+        query: ListRequest,
+        selection: Selection,
+        count: int,
+        base: str,
+        projection: Projection,
+    ) -> dict[str, Any]:
+        """One page of cursor paging (RFC 9865): a seek, never an offset."""
+        order = fingerprint(
+            self._kind.resource_type.name,
+            query.filter,
+            query.sort_by,
+            selection.descending,
+        )
+        cursor = self._cursors.decode(query.cursor, order) if query.cursor else None
+        backwards = cursor is not None and cursor.backwards
+        after = cursor.position if cursor is not None else None
+        # One row more than asked tells whether another page follows.
+        rows = self._kind.page(selection, after, count + 1, backwards)
+        more = len(rows) > count
+        if more:
+            rows = rows[1:] if backwards else rows[:-1]
+        records = [record for record, _ in rows]
+        next_cursor = previous_cursor = None
+        if rows and (more or backwards):
+            last = Cursor(rows[-1][1], backwards=False, query=order)
+            next_cursor = self._cursors.encode(last)
+        if rows and (cursor is not None and (more or not backwards)):
+            first = Cursor(rows[0][1], backwards=True, query=order)
+            previous_cursor = self._cursors.encode(first)
+        resources = self._kind.render(records, base, projection)
+        total = self._kind.count(selection)
+        return cursor_response(resources, total, next_cursor, previous_cursor)
 
 
 class Collection(_Endpoint[RecordT]):
