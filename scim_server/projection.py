@@ -56,6 +56,10 @@ class Projection:
         return _wanted(attribute, name, self.attributes, self.excluded)
 
     def apply(self, resource: Mapping[str, Any]) -> dict[str, Any]:
+        drops = _default_drops(self.resource_type)
+        if self.attributes is None and self.excluded is None and drops is not None:
+            # The common case: every default attribute, nothing to walk.
+            return {k: v for k, v in resource.items() if k not in drops}
         result: dict[str, Any] = {}
         for key, value in resource.items():
             if key == "schemas":
@@ -79,6 +83,32 @@ class Projection:
                     _child(self.excluded, key),
                 )
         return result
+
+
+_DEFAULT_DROPS: dict[str, frozenset[str] | None] = {}
+
+
+def _default_drops(resource_type: ResourceType) -> frozenset[str] | None:
+    """Top-level keys a plain read leaves out (returned never or request).
+
+    None when some sub-attribute or extension attribute is hidden by default
+    too, so that dropping whole keys is not enough and the full walk runs.
+    """
+    if resource_type.name not in _DEFAULT_DROPS:
+        drops: set[str] | None = set()
+        for schema in resource_type.schemas():
+            for attribute in schema.attributes:
+                hidden = attribute.returned in {"never", "request"}
+                nested = any(
+                    sub.returned in {"never", "request"}
+                    for sub in attribute.sub_attributes
+                )
+                if nested or (hidden and schema is not resource_type.schema):
+                    drops = None
+                elif hidden and drops is not None:
+                    drops.add(attribute.name)
+        _DEFAULT_DROPS[resource_type.name] = None if drops is None else frozenset(drops)
+    return _DEFAULT_DROPS[resource_type.name]
 
 
 def _extension_selection(

@@ -107,8 +107,13 @@ def _postgresql(url: str, pool_size: int) -> PooledPostgresqlDatabase:
 
 
 def rows(query: Any) -> Iterator[tuple[Any, ...]]:
-    """Run ``query`` and iterate its rows as plain tuples."""
-    return iter(query.tuples())
+    """Run ``query`` and iterate its rows as the driver returns them.
+
+    No field conversions are applied: callers that read timestamps or
+    documents convert those columns themselves, once.
+    """
+    sql, params = query.sql()
+    return iter(database_proxy.obj.execute_sql(sql, params).fetchall())
 
 
 def is_postgresql(db: peewee.Database) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 import peewee
 
@@ -19,6 +20,7 @@ from storage.errors import (
 from storage.filters import Selection
 from storage.models import Group, Membership, User
 from storage.pages import keyset_page
+from storage.prepared import PreparedInQuery, convert
 from storage.records import GroupFields, GroupRecord, MemberRef
 
 ALL = Selection()
@@ -50,6 +52,10 @@ def _record(row: Group) -> GroupRecord:
         last_modified=row.last_modified,
         version=row.version,
     )
+
+
+def _from_row(row: Sequence[Any]) -> GroupRecord:
+    return GroupRecord(*convert(GROUP_COLUMNS, row[: len(GROUP_COLUMNS)]))
 
 
 def create_group(
@@ -166,7 +172,7 @@ def list_groups(
 ) -> list[GroupRecord]:
     """A page of the groups that ``selection`` picks, in its order."""
     query = select(Group.select(*GROUP_COLUMNS), "Group", selection)
-    return [_record(row) for row in query.offset(offset).limit(limit)]
+    return [_from_row(row) for row in rows(query.offset(offset).limit(limit))]
 
 
 def page_of_groups(
@@ -179,7 +185,7 @@ def page_of_groups(
     """A keyset page of groups, each with its position for the next cursor."""
     query = Group.select(*GROUP_COLUMNS)
     return keyset_page(
-        query, "Group", selection, after, limit, _record, backwards=backwards
+        query, "Group", selection, after, limit, _from_row, backwards=backwards
     )
 
 
@@ -202,14 +208,9 @@ def has_members(group_id: int) -> bool:
     return bool(Membership.select().where(Membership.group == group_id).exists())
 
 
-def members_of_groups(group_ids: Iterable[int]) -> dict[int, list[MemberRef]]:
-    """The direct members of each group, with current display names."""
-    wanted = list(group_ids)
-    found: dict[int, list[MemberRef]] = {group_id: [] for group_id in wanted}
-    if not wanted:
-        return found
+def _members_query(group_ids: list[int]) -> peewee.Query:
     member_group = Group.alias("member_group")
-    query = (
+    return (
         Membership.select(
             Membership.group,
             Membership.member_id,
@@ -225,10 +226,21 @@ def members_of_groups(group_ids: Iterable[int]) -> dict[int, list[MemberRef]]:
             peewee.JOIN.LEFT_OUTER,
             on=(member_group.id == Membership.member_id),
         )
-        .where(Membership.group.in_(wanted))
+        .where(Membership.group.in_(group_ids))
         .order_by(Membership.group, Membership.member_id)
     )
-    for group_id, member_id, member_type, display in rows(query):
+
+
+_MEMBERS_OF_GROUPS = PreparedInQuery(_members_query)
+
+
+def members_of_groups(group_ids: Iterable[int]) -> dict[int, list[MemberRef]]:
+    """The direct members of each group, with current display names."""
+    wanted = list(group_ids)
+    found: dict[int, list[MemberRef]] = {group_id: [] for group_id in wanted}
+    if not wanted:
+        return found
+    for group_id, member_id, member_type, display in _MEMBERS_OF_GROUPS.rows(wanted):
         found[group_id].append(MemberRef(member_id, member_type, display))
     return found
 

@@ -12,6 +12,7 @@ import secrets
 from collections.abc import Callable
 
 from storage.models import ResourceId
+from storage.prepared import PreparedQuery
 
 IdSource = Callable[[], int]
 
@@ -23,6 +24,14 @@ def random_id() -> int:
     return secrets.randbelow(2**63 - 1) + 1
 
 
+# Every create runs this; render it once.
+_RESERVE = PreparedQuery(
+    lambda id_, kind: ResourceId.insert(id=id_, kind=kind).on_conflict_ignore(),
+    -7_777_777,
+    "prepared-kind",
+)
+
+
 def allocate(kind: str, id_source: IdSource = random_id) -> int:
     """Reserve a fresh id for a resource of ``kind``; call inside a transaction.
 
@@ -31,13 +40,7 @@ def allocate(kind: str, id_source: IdSource = random_id) -> int:
     """
     for _ in range(MAX_ATTEMPTS):
         candidate = id_source()
-        inserted = (
-            ResourceId.insert(id=candidate, kind=kind)
-            .on_conflict_ignore()
-            .as_rowcount()
-            .execute()
-        )
-        if inserted:
+        if _RESERVE.execute(candidate, kind).rowcount:
             return candidate
     raise RuntimeError(f"no free id after {MAX_ATTEMPTS} attempts")
 

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from storage.compiler import Position, select_after
+from storage.database import rows as raw_rows
 from storage.filters import Selection
 
 RecordT = TypeVar("RecordT")
@@ -29,8 +30,9 @@ def keyset_page(
     rows, key = select_after(
         query, resource_type, selection, after, backwards=backwards
     )
+    # Each row is the query's columns, id first, then the sort key.
     page = [
-        (to_record(row), key.position(row.scim_sort_key, row.id))
-        for row in rows.limit(limit)
+        (to_record(row), key.position(row[-1], row[0]))
+        for row in raw_rows(rows.limit(limit))
     ]
     return page[::-1] if backwards else page

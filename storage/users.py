@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 import peewee
 
@@ -14,7 +15,12 @@ from storage.errors import DuplicateName, ResourceNotFound, VersionMismatch
 from storage.filters import Selection
 from storage.models import Group, Membership, User, UserEmail
 from storage.pages import keyset_page
-from storage.prepared import PreparedQuery, convert
+from storage.prepared import (
+    PreparedInQuery,
+    PreparedInsert,
+    PreparedQuery,
+    convert,
+)
 from storage.records import GroupRef, UserFields, UserRecord
 
 ALL = Selection()
@@ -46,6 +52,12 @@ def _record(row: User) -> UserRecord:
     )
 
 
+def _from_row(row: Sequence[Any]) -> UserRecord:
+    # Plain tuples skip building a Peewee model per row, which dominated the
+    # cost of reading a page of users.
+    return UserRecord(*convert(USER_COLUMNS, row[: len(USER_COLUMNS)]))
+
+
 # Reading one user is on the path of most requests: render its SQL once.
 _FIND_USER = PreparedQuery(
     lambda user_id: User.select(*USER_COLUMNS).where(User.id == user_id).limit(1),
@@ -66,28 +78,71 @@ def create_user(
 ) -> UserRecord:
     """Insert a user with its emails; raise DuplicateName if userName is taken."""
     with transaction():
-        _check_name_free(fields.user_name)
+        if _NAME_TAKEN.rows(name_key(fields.user_name)):
+            raise DuplicateName("userName", fields.user_name)
         user_id = ids.allocate("User", id_source)
         try:
-            User.insert(
-                id=user_id,
-                created=now,
-                last_modified=now,
-                version=1,
-                password_hash=fields.password_hash,
-                **_columns(fields),
-            ).execute()
+            _INSERT_USER.execute(
+                user_id,
+                fields.user_name,
+                name_key(fields.user_name),
+                fields.display_name,
+                fields.external_id,
+                fields.active,
+                fields.password_hash,
+                fields.document,
+                fields.search,
+                now,
+                now,
+                1,
+            )
         except peewee.IntegrityError as ex:
             raise DuplicateName("userName", fields.user_name) from ex
         _insert_emails(user_id, fields)
-    return get_user(user_id)
+    # Everything the row holds is known: no need to read it back.
+    return UserRecord(
+        id=user_id,
+        user_name=fields.user_name,
+        display_name=fields.display_name,
+        external_id=fields.external_id,
+        active=fields.active,
+        document=fields.document,
+        created=now,
+        last_modified=now,
+        version=1,
+    )
+
+
+# Creating a user is the write identity providers make most: its two
+# statements are rendered once.
+_NAME_TAKEN = PreparedQuery(
+    lambda key: User.select(User.id).where(User.user_name_key == key).limit(1),
+    "prepared-user-name-key",
+)
+_INSERT_USER = PreparedInsert(
+    User,
+    (
+        User.id,
+        User.user_name,
+        User.user_name_key,
+        User.display_name,
+        User.external_id,
+        User.active,
+        User.password_hash,
+        User.document,
+        User.search,
+        User.created,
+        User.last_modified,
+        User.version,
+    ),
+)
 
 
 def find_user(user_id: int) -> UserRecord | None:
     found = _FIND_USER.rows(user_id)
     if not found:
         return None
-    return UserRecord(*convert(USER_COLUMNS, found[0]))
+    return _from_row(found[0])
 
 
 def get_user(user_id: int) -> UserRecord:
@@ -146,7 +201,7 @@ def delete_user(user_id: int) -> None:
 def list_users(offset: int, limit: int, selection: Selection = ALL) -> list[UserRecord]:
     """A page of the users that ``selection`` picks, in its order."""
     query = select(User.select(*USER_COLUMNS), "User", selection)
-    return [_record(row) for row in query.offset(offset).limit(limit)]
+    return [_from_row(row) for row in rows(query.offset(offset).limit(limit))]
 
 
 def page_of_users(
@@ -159,7 +214,7 @@ def page_of_users(
     """A keyset page of users, each with its position for the next cursor."""
     query = User.select(*USER_COLUMNS)
     return keyset_page(
-        query, "User", selection, after, limit, _record, backwards=backwards
+        query, "User", selection, after, limit, _from_row, backwards=backwards
     )
 
 
@@ -184,8 +239,8 @@ def _groups_query(condition: peewee.Expression) -> peewee.Query:
     )
 
 
-_GROUPS_OF_USER = PreparedQuery(
-    lambda user_id: _groups_query(Membership.member_id == user_id), -7_777_777
+_GROUPS_OF_USERS = PreparedInQuery(
+    lambda user_ids: _groups_query(Membership.member_id.in_(user_ids))
 )
 
 
@@ -193,13 +248,9 @@ def groups_of_users(user_ids: Iterable[int]) -> dict[int, list[GroupRef]]:
     """The groups each user is a direct member of, in one query."""
     wanted = list(user_ids)
     found: dict[int, list[GroupRef]] = {user_id: [] for user_id in wanted}
-    if len(wanted) == 1:
-        found_rows = _GROUPS_OF_USER.rows(wanted[0])
-    elif wanted:
-        found_rows = list(rows(_groups_query(Membership.member_id.in_(wanted))))
-    else:
+    if not wanted:
         return found
-    for member_id, group_id, display in found_rows:
+    for member_id, group_id, display in _GROUPS_OF_USERS.rows(wanted):
         found[member_id].append(GroupRef(id=group_id, display=display))
     return found
 
@@ -226,19 +277,27 @@ def _check_name_free(user_name: str, except_id: int | None = None) -> None:
         raise DuplicateName("userName", user_name)
 
 
+_INSERT_EMAIL = PreparedInsert(
+    UserEmail,
+    (
+        UserEmail.user,
+        UserEmail.value,
+        UserEmail.value_key,
+        UserEmail.type_key,
+        UserEmail.primary,
+    ),
+)
+
+
 def _insert_emails(user_id: int, fields: UserFields) -> None:
-    rows = [
-        {
-            UserEmail.user.name: user_id,
-            UserEmail.value.name: email.value,
-            UserEmail.value_key.name: email.value.casefold(),
-            UserEmail.type_key.name: email.type.casefold() if email.type else None,
-            UserEmail.primary.name: email.primary,
-        }
-        for email in fields.emails
-    ]
-    if rows:
-        UserEmail.insert_many(rows).execute()
+    for email in fields.emails:
+        _INSERT_EMAIL.execute(
+            user_id,
+            email.value,
+            email.value.casefold(),
+            email.type.casefold() if email.type else None,
+            email.primary,
+        )
 
 
 def _raise_missing_or_changed(user_id: int, expected_version: int | None) -> None:
