@@ -46,8 +46,14 @@ def allocate(kind: str, id_source: IdSource = random_id) -> int:
 
 
 def parse_id(text: str) -> int | None:
-    """The integer behind a resource id string, or None if it cannot be one."""
+    """The integer behind a resource id string, or None if it cannot be one.
+
+    Ids are compared as exact strings (RFC 7643 §3.1), so only the canonical
+    decimal spelling names a resource: "01" is not the id "1".
+    """
     if not text.isascii() or not text.isdigit() or len(text) > 19:
+        return None
+    if text.startswith("0"):
         return None
     value = int(text)
     return value if 0 < value < 2**63 else None
