@@ -14,11 +14,14 @@ import dataclasses
 import hashlib
 import hmac
 import os
+import re
 import secrets
 import string
 from pathlib import Path
 
 import orjson
+
+from tokens.format import KEY_ID_PATTERN
 
 KEY_BYTES = 32
 KEY_ID_ALPHABET = string.ascii_lowercase + string.digits
@@ -33,11 +36,21 @@ class KeyRing:
     """Signing keys by id, and which one signs new tokens."""
 
     current: str
-    keys: dict[str, bytes]
+    # Left out of the repr so that key material never reaches a traceback.
+    keys: dict[str, bytes] = dataclasses.field(repr=False)
 
     def __post_init__(self) -> None:
         if self.current not in self.keys:
             raise KeyFileError(f"current key {self.current!r} is not in the ring")
+        for key_id, key in self.keys.items():
+            # Tokens carry the key id, so one they cannot carry would make
+            # every token issued under it fail to parse.
+            if not re.fullmatch(KEY_ID_PATTERN, key_id):
+                raise KeyFileError(f"key id {key_id!r} is not {KEY_ID_PATTERN}")
+            # A short key, above all an empty one, lets anyone holding a copy
+            # of the database compute the stored hashes.
+            if len(key) < KEY_BYTES:
+                raise KeyFileError(f"key {key_id!r} is shorter than {KEY_BYTES} bytes")
 
     def hash(self, token: str, key_id: str) -> str:
         """The keyed hash stored for ``token``; KeyError if the key is unknown."""
@@ -62,7 +75,14 @@ class KeyRing:
             raise KeyFileError(
                 f"token key file {path} does not exist; run `scim-server init`"
             ) from ex
-        except (OSError, ValueError, KeyError, TypeError) as ex:
+        except (
+            OSError,
+            ValueError,
+            KeyError,
+            TypeError,
+            AttributeError,
+            KeyFileError,
+        ) as ex:
             raise KeyFileError(f"token key file {path} is unreadable: {ex}") from ex
 
     def save(self, path: Path) -> None:
