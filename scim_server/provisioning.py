@@ -12,9 +12,15 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
-from scim_server.errors import InvalidValue, Mutability
+from scim_server.errors import InvalidValue, Mutability, PreconditionFailed
 from scim_server.listing import Page
 from scim_server.passwords import PasswordHasher
+from scim_server.patch import (
+    MemberChanges,
+    Members,
+    apply_patch,
+    parse_patch_request,
+)
 from scim_server.schema import ResourceType, group_type, user_type
 from scim_server.schema.search import search_document
 from scim_server.schema.validation import check_immutable, parse_resource
@@ -22,6 +28,7 @@ from scim_server.settings import Settings
 from storage import groups as group_store
 from storage import users as user_store
 from storage.compiler import Position
+from storage.database import transaction
 from storage.errors import ResourceNotFound
 from storage.filters import Selection
 from storage.ids import parse_id
@@ -29,9 +36,34 @@ from storage.records import (
     EmailRow,
     GroupFields,
     GroupRecord,
+    MemberChange,
     UserFields,
     UserRecord,
 )
+
+
+@dataclasses.dataclass(frozen=True)
+class Precondition:
+    """The versions of a resource that a write may change (``If-Match``).
+
+    ``versions`` holds the opaque parts of the entity tags the client sent;
+    None stands for ``*``, any version of an existing resource. SCIM's tags
+    are weak (RFC 7644 §3.14) yet clients send them in If-Match, so tags are
+    compared by their opaque value, whatever their weakness.
+    """
+
+    versions: frozenset[str] | None
+
+    def check(self, version: int) -> None:
+        if self.versions is not None and str(version) not in self.versions:
+            raise PreconditionFailed(
+                f'the resource is at version W/"{version}", not the one in If-Match'
+            )
+
+
+def _check(precondition: Precondition | None, version: int) -> None:
+    if precondition is not None:
+        precondition.check(version)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -61,16 +93,73 @@ class Provisioning:
             raise ResourceNotFound("User", user_id)
         return record
 
-    def replace_user(self, user_id: str, body: Any) -> UserRecord:
+    def replace_user(
+        self, user_id: str, body: Any, precondition: Precondition | None = None
+    ) -> UserRecord:
         """Replace a user's writable attributes (RFC 7644 §3.5.1)."""
-        current = self.get_user(user_id)
+        storage_id = _storage_id("User", user_id)
         _check_body_id(body, user_id)
+        # Validating and hashing come first: the lock is held only for the
+        # read and the write.
         fields = self._user_fields(body)
-        check_immutable(self.user_type, current.document, fields.document)
-        return user_store.replace_user(current.id, fields, now=self.settings.clock())
+        with transaction():
+            current = self._lock_user(storage_id, user_id)
+            _check(precondition, current.version)
+            check_immutable(self.user_type, current.document, fields.document)
+            return user_store.replace_user(
+                current.id,
+                fields,
+                now=self.settings.clock(),
+                expected_version=current.version,
+            )
 
-    def delete_user(self, user_id: str) -> None:
-        user_store.delete_user(_storage_id("User", user_id))
+    def patch_user(
+        self, user_id: str, body: Any, precondition: Precondition | None = None
+    ) -> UserRecord:
+        """Apply a PatchOp request to a user (RFC 7644 §3.5.2), atomically."""
+        operations = parse_patch_request(self.user_type, body)
+        storage_id = _storage_id("User", user_id)
+        # A first pass without the lock finds errors and the new password,
+        # if any, so that the slow hash is not computed under the lock. A
+        # password's value never depends on the rest of the resource.
+        unlocked = self.get_user(user_id)
+        trial = apply_patch(
+            self.user_type, unlocked.document, operations, resource_id=user_id
+        )
+        password = trial.document.get("password")
+        password_hash = self.passwords.hash(password) if password else None
+        with transaction():
+            current = self._lock_user(storage_id, user_id)
+            _check(precondition, current.version)
+            patched = apply_patch(
+                self.user_type, current.document, operations, resource_id=user_id
+            )
+            patched.document.pop("password", None)
+            fields = self._user_fields(patched.document)
+            if password_hash is not None:
+                fields = dataclasses.replace(fields, password_hash=password_hash)
+            check_immutable(self.user_type, current.document, fields.document)
+            return user_store.replace_user(
+                current.id,
+                fields,
+                now=self.settings.clock(),
+                expected_version=current.version,
+            )
+
+    def delete_user(
+        self, user_id: str, precondition: Precondition | None = None
+    ) -> None:
+        storage_id = _storage_id("User", user_id)
+        with transaction():
+            current = self._lock_user(storage_id, user_id)
+            _check(precondition, current.version)
+            user_store.delete_user(current.id)
+
+    def _lock_user(self, storage_id: int, user_id: str) -> UserRecord:
+        record = user_store.lock_user(storage_id)
+        if record is None:
+            raise ResourceNotFound("User", user_id)
+        return record
 
     def list_users(
         self, page: Page, selection: Selection
@@ -131,29 +220,88 @@ class Provisioning:
             raise ResourceNotFound("Group", group_id)
         return record
 
-    def replace_group(self, group_id: str, body: Any) -> GroupRecord:
-        current = self.get_group(group_id)
+    def replace_group(
+        self, group_id: str, body: Any, precondition: Precondition | None = None
+    ) -> GroupRecord:
+        storage_id = _storage_id("Group", group_id)
         _check_body_id(body, group_id)
         fields, member_ids = self._group_fields(body)
+        if storage_id in (member_ids or ()):
+            raise InvalidValue("a group cannot be a member of itself")
+        with transaction():
+            current = self._lock_group(storage_id, group_id)
+            _check(precondition, current.version)
+            self._check_group_change(current, fields)
+            # A PUT without "members" clears them (RFC 7644 §3.5.1).
+            return group_store.replace_group(
+                current.id,
+                fields,
+                member_ids or [],
+                now=self.settings.clock(),
+                expected_version=current.version,
+            )
+
+    def patch_group(
+        self, group_id: str, body: Any, precondition: Precondition | None = None
+    ) -> GroupRecord:
+        """Apply a PatchOp request to a group (RFC 7644 §3.5.2), atomically.
+
+        Member operations become row inserts and deletes; the current member
+        list is read only for a filter that selects members by something
+        other than their ids.
+        """
+        operations = parse_patch_request(self.group_type, body)
+        storage_id = _storage_id("Group", group_id)
+        with transaction():
+            current = self._lock_group(storage_id, group_id)
+            _check(precondition, current.version)
+            patched = apply_patch(
+                self.group_type,
+                current.document,
+                operations,
+                resource_id=group_id,
+                members=Members(
+                    load=lambda: _member_values(current.id),
+                    parse_id=_member_value_id,
+                ),
+            )
+            fields, _ = self._group_fields(patched.document)
+            self._check_group_change(current, fields)
+            members = patched.members
+            return group_store.replace_group(
+                current.id,
+                fields,
+                None if members.replacement is None else list(members.replacement),
+                now=self.settings.clock(),
+                expected_version=current.version,
+                change=_member_change(members),
+            )
+
+    def delete_group(
+        self, group_id: str, precondition: Precondition | None = None
+    ) -> None:
+        storage_id = _storage_id("Group", group_id)
+        with transaction():
+            current = self._lock_group(storage_id, group_id)
+            _check(precondition, current.version)
+            if current.builtin:
+                raise Mutability(
+                    f"the built-in group {current.display_name!r} cannot be deleted"
+                )
+            group_store.delete_group(current.id)
+
+    def _lock_group(self, storage_id: int, group_id: str) -> GroupRecord:
+        record = group_store.lock_group(storage_id)
+        if record is None:
+            raise ResourceNotFound("Group", group_id)
+        return record
+
+    def _check_group_change(self, current: GroupRecord, fields: GroupFields) -> None:
         check_immutable(self.group_type, current.document, fields.document)
         if current.builtin and fields.display_name != current.display_name:
             raise Mutability(
                 f"the built-in group {current.display_name!r} cannot be renamed"
             )
-        if current.id in (member_ids or ()):
-            raise InvalidValue("a group cannot be a member of itself")
-        # A PUT without "members" clears them (RFC 7644 §3.5.1).
-        return group_store.replace_group(
-            current.id, fields, member_ids or [], now=self.settings.clock()
-        )
-
-    def delete_group(self, group_id: str) -> None:
-        current = self.get_group(group_id)
-        if current.builtin:
-            raise Mutability(
-                f"the built-in group {current.display_name!r} cannot be deleted"
-            )
-        group_store.delete_group(current.id)
 
     def list_groups(
         self, page: Page, selection: Selection
@@ -195,11 +343,28 @@ def _storage_id(resource_type: str, resource_id: str) -> int:
 
 
 def _member_id(member: Mapping[str, Any]) -> int:
-    value = member["value"]
-    parsed = parse_id(value)
+    return _member_value_id(member["value"])
+
+
+def _member_value_id(value: Any) -> int:
+    parsed = parse_id(value) if isinstance(value, str) else None
     if parsed is None:
         raise InvalidValue(f"unknown members: no user or group has id {value}")
     return parsed
+
+
+def _member_values(group_id: int) -> list[dict[str, Any]]:
+    """A group's members as SCIM values, for PATCH filters that need them."""
+    return [
+        {"value": str(member.id), "type": member.type, "display": member.display}
+        for member in group_store.members_of_groups([group_id])[group_id]
+    ]
+
+
+def _member_change(members: MemberChanges) -> MemberChange | None:
+    if members.replacement is not None or not (members.added or members.removed):
+        return None
+    return MemberChange(added=tuple(members.added), removed=tuple(members.removed))
 
 
 def _check_body_id(body: Any, resource_id: str) -> None:

@@ -120,6 +120,17 @@ def is_postgresql(db: peewee.Database) -> bool:
     return isinstance(db, peewee.PostgresqlDatabase)
 
 
+def locking(query: Any) -> Any:
+    """``query`` made to lock its rows until the transaction ends.
+
+    PostgreSQL locks the rows read (``FOR UPDATE``), so a concurrent writer
+    of the same row waits and then sees the committed change. SQLite has no
+    row locks and needs none: its transactions begin IMMEDIATE, holding the
+    database's write lock from the first statement.
+    """
+    return query.for_update() if is_postgresql(database_proxy.obj) else query
+
+
 @contextlib.contextmanager
 def transaction() -> Iterator[None]:
     """Run the block in one transaction: all of its writes land, or none."""

@@ -41,6 +41,14 @@ class GroupFields:
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
+class MemberChange:
+    """Members a write adds to and removes from a group, leaving the rest."""
+
+    added: tuple[int, ...] = ()
+    removed: tuple[int, ...] = ()
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
 class UserRecord:
     id: int
     user_name: str

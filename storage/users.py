@@ -10,7 +10,7 @@ import peewee
 
 from storage import ids
 from storage.compiler import Position, compile_filter, select
-from storage.database import rows, transaction
+from storage.database import locking, rows, transaction
 from storage.errors import DuplicateName, ResourceNotFound, VersionMismatch
 from storage.filters import Selection
 from storage.models import Group, Membership, User, UserEmail
@@ -143,6 +143,17 @@ def find_user(user_id: int) -> UserRecord | None:
     if not found:
         return None
     return _from_row(found[0])
+
+
+def lock_user(user_id: int) -> UserRecord | None:
+    """Read a user for a read-modify-write; call inside ``transaction()``.
+
+    Until the transaction ends no other writer can change the user, so a
+    version checked here is still the version when the write lands.
+    """
+    query = locking(User.select(*USER_COLUMNS).where(User.id == user_id))
+    found = list(rows(query))
+    return _from_row(found[0]) if found else None
 
 
 def get_user(user_id: int) -> UserRecord:

@@ -239,9 +239,10 @@ class TestDiscovery:
     def test_service_provider_config_claims_only_what_works(self, client):
         config = client.simulate_get("/scim/v2/ServiceProviderConfig").json
 
-        # None of these exist yet; each must turn true only with its feature.
-        for feature in ("patch", "bulk", "etag", "changePassword"):
-            assert config[feature]["supported"] is False
+        for feature in ("patch", "etag", "changePassword"):
+            assert config[feature]["supported"] is True
+        # Bulk does not exist yet; it must turn true only with the feature.
+        assert config["bulk"]["supported"] is False
         assert config["filter"] == {"supported": True, "maxResults": 200}
         assert config["sort"] == {"supported": True}
         assert config["pagination"] == {

@@ -22,12 +22,12 @@ class ServiceProviderConfig:
         resp.media = {
             "schemas": [SERVICE_PROVIDER_CONFIG_SCHEMA],
             "documentationUri": "https://datatracker.ietf.org/doc/html/rfc7644",
-            "patch": {"supported": False},
+            "patch": {"supported": True},
             "bulk": {"supported": False, "maxOperations": 0, "maxPayloadSize": 0},
             "filter": {"supported": True, "maxResults": self._settings.max_page_size},
-            "changePassword": {"supported": False},
+            "changePassword": {"supported": True},
             "sort": {"supported": True},
-            "etag": {"supported": False},
+            "etag": {"supported": True},
             # RFC 9865 §4: both kinds of paging, and their limits.
             "pagination": {
                 "cursor": True,

@@ -23,7 +23,7 @@ Document = dict[str, Any]
 
 # The value "null" and an empty list both mean "unassigned" (RFC 7644
 # §3.5.1); such keys are left out of the stored document.
-_UNASSIGNED: Any = object()
+UNASSIGNED: Any = object()
 
 
 def parse_resource(resource_type: ResourceType, body: Any) -> Document:
@@ -129,14 +129,14 @@ def _store(document: Document, attribute: Attribute, value: Any, where: str) -> 
     if attribute.mutability == "readOnly":
         return
     parsed = parse_value(attribute, value, where + attribute.name)
-    if parsed is not _UNASSIGNED:
+    if parsed is not UNASSIGNED:
         document[attribute.name] = parsed
 
 
 def parse_value(attribute: Attribute, value: Any, path: str) -> Any:
     """Coerce ``value`` to ``attribute``'s type, or raise InvalidValue."""
     if value is None:
-        return _UNASSIGNED
+        return UNASSIGNED
     if not attribute.multi_valued:
         if isinstance(value, list):
             raise InvalidValue(f"{path} is single-valued; got a list")
@@ -147,8 +147,8 @@ def parse_value(attribute: Attribute, value: Any, path: str) -> Any:
     parsed = [
         _parse_single(attribute, item, path) for item in items if item is not None
     ]
-    parsed = [item for item in parsed if item is not _UNASSIGNED]
-    return parsed if parsed else _UNASSIGNED
+    parsed = [item for item in parsed if item is not UNASSIGNED]
+    return parsed if parsed else UNASSIGNED
 
 
 def _parse_single(attribute: Attribute, value: Any, path: str) -> Any:
@@ -172,7 +172,7 @@ def _parse_complex(attribute: Attribute, value: Any, path: str) -> Any:
     for sub in attribute.sub_attributes:
         if sub.required and sub.name not in parsed:
             raise InvalidValue(f"{path}.{sub.name} is required")
-    return parsed if parsed else _UNASSIGNED
+    return parsed if parsed else UNASSIGNED
 
 
 def _string(value: Any) -> str:
