@@ -1,0 +1,174 @@
+"""Settings from SCIM_* environment variables: defaults, parsing, refusals."""
+
+from __future__ import annotations
+
+import datetime
+from pathlib import Path
+
+import pytest
+
+from scim_server.settings import Settings, SettingsError, parse_duration
+
+DAY = datetime.timedelta(days=1)
+
+
+def test_an_empty_environment_gives_the_documented_defaults():
+    settings = Settings.from_env({})
+
+    assert settings.data_dir == Path("data")
+    assert settings.database_url == "sqlite:///data/scim.sqlite3"
+    assert settings.token_key_file == Path("data/token-keys.json")
+    assert settings.base_url == ""
+    assert (settings.default_page_size, settings.max_page_size) == (100, 1000)
+    assert settings.token_default_lifetime == 90 * DAY
+    assert settings.token_max_lifetime == 365 * DAY
+    assert settings.password_log2_n == 15
+    assert settings.database_pool_size == 8
+    assert settings.cursor_lifetime == datetime.timedelta(hours=1)
+
+
+def test_blank_variables_count_as_unset():
+    blank = {"SCIM_DATA_DIR": " ", "SCIM_MAX_PAGE_SIZE": "", "SCIM_BASE_URL": "  "}
+
+    assert Settings.from_env(blank) == Settings.from_env({})
+
+
+def test_paths_follow_the_data_dir_unless_set_themselves():
+    derived = Settings.from_env({"SCIM_DATA_DIR": "/srv/scim"})
+    explicit = Settings.from_env(
+        {
+            "SCIM_DATA_DIR": "/srv/scim",
+            "SCIM_DATABASE_URL": "postgresql://scim@db/scim",
+            "SCIM_TOKEN_KEY_FILE": "/etc/scim/keys.json",
+        }
+    )
+
+    assert derived.database_url == "sqlite:////srv/scim/scim.sqlite3"
+    assert derived.token_key_file == Path("/srv/scim/token-keys.json")
+    assert explicit.database_url == "postgresql://scim@db/scim"
+    assert explicit.token_key_file == Path("/etc/scim/keys.json")
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "attribute", "expected"),
+    [
+        (
+            "SCIM_BASE_URL",
+            "https://scim.example.com/",
+            "base_url",
+            "https://scim.example.com",
+        ),
+        ("SCIM_DEFAULT_PAGE_SIZE", " 25 ", "default_page_size", 25),
+        ("SCIM_MAX_PAGE_SIZE", "5000", "max_page_size", 5000),
+        ("SCIM_PASSWORD_SCRYPT_LOG2_N", "17", "password_log2_n", 17),
+        ("SCIM_DATABASE_POOL_SIZE", "20", "database_pool_size", 20),
+        ("SCIM_TOKEN_DEFAULT_LIFETIME", "30d", "token_default_lifetime", 30 * DAY),
+        ("SCIM_TOKEN_DEFAULT_LIFETIME", "never", "token_default_lifetime", None),
+        ("SCIM_TOKEN_MAX_LIFETIME", "never", "token_max_lifetime", None),
+        (
+            "SCIM_CURSOR_LIFETIME",
+            "15m",
+            "cursor_lifetime",
+            datetime.timedelta(minutes=15),
+        ),
+    ],
+)
+def test_each_variable_sets_its_setting(variable, value, attribute, expected):
+    settings = Settings.from_env({variable: value})
+
+    assert getattr(settings, attribute) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("3600", datetime.timedelta(hours=1)),
+        ("45s", datetime.timedelta(seconds=45)),
+        ("30m", datetime.timedelta(minutes=30)),
+        ("12h", datetime.timedelta(hours=12)),
+        ("90d", 90 * DAY),
+        ("2w", 14 * DAY),
+        (" 90 D ", 90 * DAY),
+        ("never", None),
+        ("None", None),
+        ("0", None),
+    ],
+)
+def test_parse_duration(text, expected):
+    assert parse_duration(text) == expected
+
+
+@pytest.mark.parametrize("text", ["", "d", "1.5d", "-1d", "1y", "90 days", "forever"])
+def test_parse_duration_refuses_what_it_cannot_read_and_quotes_it(text):
+    with pytest.raises(SettingsError) as excinfo:
+        parse_duration(text)
+
+    assert repr(text) in str(excinfo.value)
+
+
+# An operator who sets a value that cannot work hears so at start-up, from a
+# message naming the variable, rather than from the first request it breaks.
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("SCIM_DEFAULT_PAGE_SIZE", "fifty"),
+        ("SCIM_MAX_PAGE_SIZE", "1e3"),
+        ("SCIM_DATABASE_POOL_SIZE", "8.5"),
+        ("SCIM_PASSWORD_SCRYPT_LOG2_N", "high"),
+        ("SCIM_DEFAULT_PAGE_SIZE", "0"),
+        ("SCIM_MAX_PAGE_SIZE", "10"),
+        pytest.param(
+            "SCIM_TOKEN_MAX_LIFETIME",
+            "forever",
+            marks=pytest.mark.xfail(
+                strict=True,
+                raises=AssertionError,
+                reason="settings.py: a bad duration's message quotes the value "
+                "but not the variable",
+            ),
+        ),
+        pytest.param(
+            "SCIM_PASSWORD_SCRYPT_LOG2_N",
+            "0",
+            marks=pytest.mark.xfail(
+                strict=True,
+                raises=pytest.fail.Exception,
+                reason="settings.py accepts a scrypt cost that scrypt refuses; "
+                "the first user created with a password then gets a 500",
+            ),
+        ),
+        pytest.param(
+            "SCIM_CURSOR_LIFETIME",
+            "never",
+            marks=pytest.mark.xfail(
+                strict=True,
+                raises=pytest.fail.Exception,
+                reason="settings.py reads a cursor lifetime of never (or 0) as "
+                "one hour without a word",
+            ),
+        ),
+        pytest.param(
+            "SCIM_TOKEN_DEFAULT_LIFETIME",
+            "400d",
+            marks=pytest.mark.xfail(
+                strict=True,
+                raises=pytest.fail.Exception,
+                reason="settings.py accepts a default token lifetime above the "
+                "maximum, so every token asked for without a lifetime is refused",
+            ),
+        ),
+    ],
+)
+def test_unusable_values_are_refused_naming_the_variable(variable, value):
+    with pytest.raises(SettingsError) as excinfo:
+        Settings.from_env({variable: value})
+
+    assert variable in str(excinfo.value)
+
+
+def test_default_page_size_may_equal_the_maximum():
+    settings = Settings.from_env(
+        {"SCIM_DEFAULT_PAGE_SIZE": "10", "SCIM_MAX_PAGE_SIZE": "10"}
+    )
+
+    assert settings.default_page_size == settings.max_page_size == 10
