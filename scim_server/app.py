@@ -17,6 +17,7 @@ from scim_server.resources.scim import (
     Item,
     Kind,
     RecordT,
+    RootSearch,
     Search,
     group_kind,
     user_kind,
@@ -76,8 +77,10 @@ def _add_routes(app: App, settings: Settings, keys: KeyRing) -> None:
     cursors = CursorCodec(
         keys.keys[keys.current], settings.clock, settings.cursor_lifetime
     )
-    _add_kind(app, user_kind(provisioning), settings, cursors)
-    _add_kind(app, group_kind(provisioning), settings, cursors)
+    kinds: list[Kind[Any]] = [user_kind(provisioning), group_kind(provisioning)]
+    for kind in kinds:
+        _add_kind(app, kind, settings, cursors)
+    app.add_route(f"{SCIM_PREFIX}/.search", RootSearch(kinds, settings))
 
 
 def _add_kind(

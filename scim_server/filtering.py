@@ -90,8 +90,17 @@ class FilterParser(sly.Parser):  # type: ignore[misc]
     error = _RULES.error
 
 
-def parse_filter(text: str, resource_type: ResourceType) -> filters.Filter:
-    """Parse and resolve ``text``; raise InvalidFilter for anything wrong."""
+def parse_filter(
+    text: str, resource_type: ResourceType, unknown: set[str] | None = None
+) -> filters.Filter:
+    """Parse and resolve ``text``; raise InvalidFilter for anything wrong.
+
+    With ``unknown``, an attribute this resource type does not have is not an
+    error: it has no value on any resource of the type, so comparisons on it
+    are false, and its name is added to ``unknown``. A search across resource
+    types needs this: ``userName eq "x"`` is false for every group, and
+    ``not (userName eq "x")`` is true for every group.
+    """
     if len(text) > MAX_LENGTH:
         raise InvalidFilter(f"the filter is longer than {MAX_LENGTH} characters")
     if not text.strip():
@@ -106,7 +115,7 @@ def parse_filter(text: str, resource_type: ResourceType) -> filters.Filter:
         raise InvalidFilter(f"syntax error: {ex}") from None
     if tree is None:
         raise InvalidFilter("syntax error: the filter ends too early")
-    return _Resolver(resource_type).filter(tree, scope=None)
+    return _Resolver(resource_type, unknown).filter(tree, scope=None)
 
 
 def _check_depth(text: str) -> None:
@@ -162,14 +171,31 @@ SCHEMAS_PATH = filters.AttributePath(
 _Scope = tuple[Attribute, filters.AttributePath] | None
 
 
+class _AbsentAttribute(Exception):
+    """The filter names an attribute that the resource type does not have."""
+
+
+# Always false: every resource has an id. Standing for a comparison on an
+# attribute that no resource of the type has, it needs no node of its own.
+_NEVER = filters.Not(
+    filters.Present(filters.AttributePath("id", type="string", case_exact=True))
+)
+
+
 class _Resolver:
-    def __init__(self, resource_type: ResourceType) -> None:
+    def __init__(
+        self, resource_type: ResourceType, unknown: set[str] | None = None
+    ) -> None:
         self.resource_type = resource_type
+        self.unknown = unknown
 
     def filter(self, node: Any, scope: _Scope) -> filters.Filter:
         if isinstance(node, ast.Filter):
             if node.namespace is not None:
-                return self._value_path(node, scope)
+                try:
+                    return self._value_path(node, scope)
+                except _AbsentAttribute:
+                    return _NEVER
             inner = self.filter(node.expr, scope)
             return filters.Not(inner) if node.negated else inner
         if isinstance(node, ast.LogExpr):
@@ -179,7 +205,10 @@ class _Resolver:
                 return filters.And(left, right)
             return filters.Or(left, right)
         if isinstance(node, ast.AttrExpr):
-            return self._expression(node, scope)
+            try:
+                return self._expression(node, scope)
+            except _AbsentAttribute:
+                return _NEVER
         raise InvalidFilter(f"unexpected filter element {node!r}")
 
     def _value_path(self, node: Any, scope: _Scope) -> filters.Filter:
@@ -264,17 +293,23 @@ class _Resolver:
         self, uri: str | None, name: str
     ) -> tuple[Attribute, filters.AttributePath]:
         schema_id: str | None = None
+        attribute: Attribute | None = None
         if uri is not None and uri.lower() != self.resource_type.schema.id.lower():
             extension = self.resource_type.extension(uri)
-            if extension is None:
+            if extension is None and self.unknown is None:
                 raise InvalidFilter(f"unknown schema {uri}")
-            attribute = extension.attribute(name)
-            schema_id = extension.id
+            if extension is not None:
+                attribute = extension.attribute(name)
+                schema_id = extension.id
         elif name.lower() == "schemas":
             return _SCHEMAS, SCHEMAS_PATH
         else:
             attribute = self.resource_type.core_attribute(name)
         if attribute is None:
+            qualified = f"{uri}:{name}" if uri else name
+            if self.unknown is not None:
+                self.unknown.add(qualified)
+                raise _AbsentAttribute(qualified)
             raise InvalidFilter(
                 f"unknown attribute '{name}' on {self.resource_type.name}"
             )
@@ -351,11 +386,15 @@ def parse_selection(
     filter_text: str | None,
     sort_by: str | None,
     sort_order: str | None,
+    unknown: set[str] | None = None,
 ) -> filters.Selection:
-    """The storage selection for a list or search request's parameters."""
+    """The storage selection for a list or search request's parameters.
+
+    ``unknown`` is as for ``parse_filter``.
+    """
     # A blank filter parameter filters nothing; it is not an empty filter.
     blank = filter_text is None or not filter_text.strip()
-    parsed = None if blank else parse_filter(filter_text or "", resource_type)
+    parsed = None if blank else parse_filter(filter_text or "", resource_type, unknown)
     order = (sort_order or "ascending").lower()
     if order not in {"ascending", "descending"}:
         raise InvalidValue(f"sortOrder must be ascending or descending, not {order!r}")

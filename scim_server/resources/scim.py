@@ -15,7 +15,7 @@ import falcon
 
 from scim_server import representation
 from scim_server.cursors import Cursor, CursorCodec, fingerprint
-from scim_server.errors import InvalidValue
+from scim_server.errors import InvalidFilter, InvalidValue
 from scim_server.filtering import parse_selection
 from scim_server.listing import (
     ListRequest,
@@ -226,6 +226,128 @@ class Item(_Endpoint[RecordT]):
     def on_delete(self, req: falcon.Request, resp: falcon.Response, id: str) -> None:
         self._kind.delete(id, _precondition(req))
         resp.status = falcon.HTTP_204
+
+
+class RootSearch:
+    """``POST /.search``: one search across every resource type (RFC 7644 §3.4.3).
+
+    Without ``sortBy`` the result lists users, then groups, each in its own
+    stable order. With ``sortBy``, which must name an attribute of every
+    resource type, the types' sorted results are merged; to reach a page
+    each type's rows up to that page are read, so deep pages cost more.
+    """
+
+    def __init__(self, kinds: Sequence[Kind[Any]], settings: Settings) -> None:
+        self._kinds = kinds
+        self._settings = settings
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        query = ListRequest.from_search_request(req.get_media())
+        if query.cursor is not None:
+            # TODO: cursors across resource types would need a position per
+            # type; until then cursor paging is per endpoint.
+            raise InvalidValue(
+                "cursor paging is available on /Users/.search and"
+                " /Groups/.search, not across resource types"
+            )
+        page = Page.parse(
+            query.start_index,
+            query.count,
+            default_count=self._settings.default_page_size,
+            max_count=self._settings.max_page_size,
+        )
+        searches = self._selections(query)
+        base = base_url(req, self._settings)
+        total = sum(kind.count(selection) for kind, selection in searches)
+        if page.count == 0 or page.offset >= total:
+            rows: list[tuple[Kind[Any], Any]] = []
+        elif query.sort_by:
+            rows = self._merged(searches, page)
+        else:
+            rows = self._concatenated(searches, page)
+        resources = self._render(rows, base, query)
+        resp.media = list_response(resources, total, page)
+
+    def _selections(self, query: ListRequest) -> list[tuple[Kind[Any], Selection]]:
+        """Each type's selection; an attribute unknown to all is an error."""
+        found = []
+        unknown_everywhere: set[str] | None = None
+        for kind in self._kinds:
+            unknown: set[str] = set()
+            selection = parse_selection(
+                kind.resource_type,
+                query.filter,
+                query.sort_by,
+                query.sort_order,
+                unknown,
+            )
+            lowered = {name.lower() for name in unknown}
+            if unknown_everywhere is None:
+                unknown_everywhere = lowered
+            else:
+                unknown_everywhere &= lowered
+            found.append((kind, selection))
+        if unknown_everywhere:
+            name = sorted(unknown_everywhere)[0]
+            raise InvalidFilter(f"unknown attribute '{name}' on every resource type")
+        return found
+
+    @staticmethod
+    def _concatenated(
+        searches: list[tuple[Kind[Any], Selection]], page: Page
+    ) -> list[tuple[Kind[Any], Any]]:
+        skip, wanted = page.offset, page.count
+        rows: list[tuple[Kind[Any], Any]] = []
+        for kind, selection in searches:
+            if wanted == 0:
+                break
+            # One short page reaches past this type's end: the rest of the
+            # page comes from the next type, from its start.
+            total, records = kind.index_page(Page(skip + 1, wanted), selection)
+            rows.extend((kind, record) for record in records)
+            wanted -= len(records)
+            skip = max(skip - total, 0)
+        return rows
+
+    @staticmethod
+    def _merged(
+        searches: list[tuple[Kind[Any], Selection]], page: Page
+    ) -> list[tuple[Kind[Any], Any]]:
+        needed = page.offset + page.count
+        candidates = []
+        descending = False
+        for kind, selection in searches:
+            descending = selection.descending
+            for record, position in kind.page(selection, None, needed, False):
+                candidates.append((position, kind, record))
+        # The order SortKey gives in SQL: absent values after the others
+        # (before them when descending), then the value, then the id. Keys
+        # compare as the database compared them: folded text in code-point
+        # order, which is UTF-8's byte order.
+        candidates.sort(
+            key=lambda item: (item[0].value is None, item[0].value, item[0].id),
+            reverse=descending,
+        )
+        chosen = candidates[page.offset : needed]
+        return [(kind, record) for _, kind, record in chosen]
+
+    def _render(
+        self, rows: list[tuple[Kind[Any], Any]], base: str, query: ListRequest
+    ) -> list[dict[str, Any]]:
+        rendered: dict[int, dict[str, Any]] = {}
+        for kind in self._kinds:
+            indexes = [i for i, (owner, _) in enumerate(rows) if owner is kind]
+            if not indexes:
+                continue
+            projection = Projection.parse(
+                kind.resource_type, query.attributes, query.excluded_attributes
+            )
+            records = [rows[i][1] for i in indexes]
+            for index, resource in zip(
+                indexes, kind.render(records, base, projection), strict=True
+            ):
+                rendered[index] = resource
+        return [rendered[i] for i in range(len(rows))]
 
 
 def _precondition(req: falcon.Request) -> Precondition | None:
