@@ -1,0 +1,1 @@
+"""Black-box SCIM conformance tests, run against any server over HTTP."""
