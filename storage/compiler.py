@@ -423,6 +423,8 @@ def _on_column(column: Column, node: Compare | Present) -> Node:
     if column.kind == "lower":
         return _on_expression(peewee.fn.LOWER(column.field), node)
     if column.kind != "id":
+        if isinstance(node, Compare) and _absence_excluded(column.field, node):
+            return _compare(column.field, node.op, node.value)
         return _on_expression(column.field, node)
     # Id columns hold integers, never "" or NULL.
     if isinstance(node, Present):
@@ -446,8 +448,28 @@ def _on_expression(expression: Any, node: Compare | Present) -> Node:
     return _present(expression, node.path) & _compare(expression, node.op, node.value)
 
 
+def _absence_excluded(field: peewee.Field, node: Compare) -> bool:
+    """Whether comparing ``field`` alone already rules out absent values.
+
+    Then the presence test ``_on_expression`` adds is redundant, and leaving
+    it out matters: it doubles the time Peewee takes to render the query,
+    which is most of the cost of a ``userName eq`` lookup. A NOT NULL column
+    never makes a comparison NULL, so NOT stays two-valued; text can still be
+    "", which an ``eq``, ``co``, ``sw`` or ``ew`` with a non-empty value
+    never matches.
+    """
+    if field.null:
+        return False
+    if node.path.type not in _TEXT_TYPES:
+        return True
+    return node.op in {"eq", "co", "sw", "ew"} and node.value != ""
+
+
+_TEXT_TYPES = frozenset({"string", "reference", "binary"})
+
+
 def _present(expression: Any, path: AttributePath) -> Node:
-    if path.type in {"string", "reference", "binary"}:
+    if path.type in _TEXT_TYPES:
         return expression.is_null(False) & (expression != "")
     return expression.is_null(False)
 
