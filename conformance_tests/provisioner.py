@@ -14,6 +14,7 @@ from typing import Any
 from conformance_tests.scim_http import (
     ENTERPRISE_USER_SCHEMA,
     GROUP_SCHEMA,
+    NO_BODY,
     USER_SCHEMA,
     Response,
     SCIMClient,
@@ -60,19 +61,19 @@ class Provisioner:
         return name[len(self.prefix) :]
 
     def users_filter(self, expression: str | None = None) -> str:
-        """A filter for this provisioner's users, narrowed by ``expression``.
+        """A filter for this provisioner's users, narrowed by ``expression``."""
+        return _narrowed(f'userName sw "{self.prefix}"', expression)
 
-        The expression is parenthesised, so its own precedence is kept.
+    def groups_filter(self, expression: str | None = None) -> str:
+        """A filter for this provisioner's groups, narrowed by ``expression``."""
+        return _narrowed(f'displayName sw "{self.prefix}"', expression)
+
+    def post(self, endpoint: str, body: Any = NO_BODY, **options: Any) -> Response:
+        """POST and remember what it created, for deletion.
+
+        ``options`` go to ``SCIMClient.request``, such as a ``raw`` body.
         """
-        own = f'userName sw "{self.prefix}"'
-        return own if expression is None else f"({expression}) and {own}"
-
-    def groups_filter(self) -> str:
-        return f'displayName sw "{self.prefix}"'
-
-    def post(self, endpoint: str, body: Any) -> Response:
-        """POST ``body`` and remember what it created, for deletion."""
-        response = self.client.post(endpoint, body)
+        response = self.client.request("POST", endpoint, body=body, **options)
         if response.status == 201:
             self.track(f"{endpoint}/{response.json()['id']}")
         return response
@@ -117,3 +118,8 @@ class Provisioner:
                 failed.append(str(response))
         self._paths.clear()
         assert not failed, "could not clean up:\n" + "\n".join(failed)
+
+
+def _narrowed(own: str, expression: str | None) -> str:
+    # The expression is parenthesised, so that its own precedence holds.
+    return own if expression is None else f"({expression}) and {own}"

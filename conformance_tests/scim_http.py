@@ -10,6 +10,7 @@ allow.
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import http.client
 import json
 import urllib.parse
@@ -196,6 +197,11 @@ def assert_list_response(response: Response) -> dict[str, Any]:
     if "itemsPerPage" in page:
         assert page["itemsPerPage"] == len(resources), str(response)
     return dict(page)
+
+
+def parse_date_time(text: str) -> datetime.datetime:
+    """An xsd:dateTime as SCIM writes it (RFC 7643 §2.3.5), as an instant."""
+    return datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
 def _is_integer(value: Any) -> bool:

@@ -17,6 +17,7 @@ from conformance_tests.scim_http import (
     USER_SCHEMA,
     assert_list_response,
     assert_scim_error,
+    parse_date_time,
 )
 
 pytestmark = pytest.mark.requires_feature("filter")
@@ -260,8 +261,7 @@ def test_a_resource_matches_its_own_last_modified(matching, people):
 
 
 def _last_modified(resource):
-    stamp = resource["meta"]["lastModified"]
-    return datetime.datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    return parse_date_time(resource["meta"]["lastModified"])
 
 
 def _offset(hours):
