@@ -88,7 +88,7 @@ def _create_first_admin(
             fields, now=settings.clock(), id_source=settings.id_source
         )
     admins = group_store.get_builtin_group("admins")
-    group_store.add_members(admins.id, [user.id])
+    group_store.add_members(admins.id, [user.id], now=settings.clock())
     return issue(
         keys,
         token_policy(settings),

@@ -74,6 +74,12 @@ class FilterLexer(SCIMLexer):  # type: ignore[misc]
             t.value = _LITERALS.get(keyword, t.value)
         return t
 
+    def error(self, t: Any) -> None:
+        character = t.value[0]
+        if character == '"':
+            raise ValueError(f"unterminated string at position {t.index + 1}")
+        raise ValueError(f"unexpected {character!r} at position {t.index + 1}")
+
 
 class FilterParser(sly.Parser):  # type: ignore[misc]
     tokens = _TOKENS
@@ -246,6 +252,11 @@ class _Resolver:
         value_filter = path_node.attr_name
         namespace = value_filter.namespace
         attribute, path = self._bracketed(namespace, scope)
+        if namespace.sub_attr is None:
+            raise InvalidFilter(
+                f"'{path}[...] {op}' compares a whole value; name a"
+                f" sub-attribute, as in {path}[...].value {op} ..."
+            )
         selected = self.filter(value_filter.expr, (attribute, path))
         sub_path = self._sub_path(attribute, path, namespace.sub_attr.value)
         comparison = self._comparison(sub_path, op, node.comp_value)
@@ -290,8 +301,12 @@ class _Resolver:
         return self._sub_path(attribute, path, sub_name)
 
     def _top_level(
-        self, uri: str | None, name: str
+        self, uri: str | None, name: Any
     ) -> tuple[Attribute, filters.AttributePath]:
+        if not isinstance(name, str):
+            # The library parses "a[x][y]" and "a[x].b[y]" into a filter
+            # where an attribute name belongs.
+            raise InvalidFilter("a value filter can follow only an attribute name")
         schema_id: str | None = None
         attribute: Attribute | None = None
         if uri is not None and uri.lower() != self.resource_type.schema.id.lower():
@@ -352,7 +367,10 @@ def _typed_value(path: filters.AttributePath, op: str, value: Any) -> filters.Va
     if expected in {"string", "reference", "binary"}:
         if not isinstance(value, str):
             raise InvalidFilter(f"{path} is a string; compare it with a string")
-        return value if path.case_exact else value.casefold()
+        # The search document folds exactly these (schema/search.py); the
+        # schemas make references and binary values case exact.
+        folded = expected == "string" and not path.case_exact
+        return value.casefold() if folded else value
     if expected == "boolean":
         if not isinstance(value, bool):
             raise InvalidFilter(f"{path} is a boolean; compare it with true or false")

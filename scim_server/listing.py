@@ -16,6 +16,7 @@ import falcon
 from scim_server.errors import InvalidSyntax, InvalidValue
 
 SEARCH_REQUEST = "urn:ietf:params:scim:api:messages:2.0:SearchRequest"
+MAX_START_INDEX = 2**62
 
 
 @dataclasses.dataclass(frozen=True)
@@ -115,7 +116,10 @@ class Page:
         """
         start = _integer("startIndex", start_index, 1)
         wanted = _integer("count", count, default_count)
-        return cls(start_index=max(start, 1), count=min(max(wanted, 0), max_count))
+        # Any startIndex past the last resource gives an empty page, so a
+        # larger one is lowered to a value the database and JSON can carry.
+        start = min(max(start, 1), MAX_START_INDEX)
+        return cls(start_index=start, count=min(max(wanted, 0), max_count))
 
 
 def _integer(name: str, raw: str | int | None, default: int) -> int:

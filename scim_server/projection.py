@@ -82,6 +82,12 @@ class Projection:
                     _child(self.attributes, key),
                     _child(self.excluded, key),
                 )
+        if "schemas" in result:
+            # RFC 7643 §3: schemas names the schemas of the attributes sent.
+            core = self.resource_type.schema.id
+            result["schemas"] = [
+                urn for urn in result["schemas"] if urn == core or urn in result
+            ]
         return result
 
 
@@ -153,7 +159,9 @@ def _apply_attribute(
     attributes: Selection | None,
     excluded: Selection | None,
 ) -> Any:
-    if attribute.type != "complex" or (attributes is None and excluded is None):
+    if attribute.type != "complex":
+        return value
+    if attributes is None and excluded is None and not _hides_a_part(attribute):
         return value
     if attribute.multi_valued:
         return [
@@ -161,6 +169,10 @@ def _apply_attribute(
             for item in value
         ]
     return _apply_schema(attribute.sub_attribute, value, attributes, excluded, False)
+
+
+def _hides_a_part(attribute: Attribute) -> bool:
+    return any(sub.returned in {"never", "request"} for sub in attribute.sub_attributes)
 
 
 def _wanted(

@@ -75,6 +75,15 @@ class Settings:
             raise SettingsError(
                 "SCIM_DEFAULT_PAGE_SIZE must be between 1 and SCIM_MAX_PAGE_SIZE"
             )
+        # scrypt needs n = 2^value > 1; at 2^20 one hash already takes 1 GiB.
+        if not 1 <= self.password_log2_n <= 20:
+            raise SettingsError("SCIM_PASSWORD_SCRYPT_LOG2_N must be between 1 and 20")
+        maximum, default = self.token_max_lifetime, self.token_default_lifetime
+        if maximum is not None and (default is None or default > maximum):
+            raise SettingsError(
+                "SCIM_TOKEN_DEFAULT_LIFETIME must not exceed SCIM_TOKEN_MAX_LIFETIME,"
+                " or every token asked for without a lifetime would be refused"
+            )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -90,6 +99,17 @@ class Settings:
             except ValueError:
                 raise SettingsError(f"{name}={raw!r} is not an integer") from None
 
+        def duration(name: str, default: str) -> datetime.timedelta | None:
+            try:
+                return parse_duration(text(name, default))
+            except SettingsError as ex:
+                raise SettingsError(f"{name}: {ex}") from None
+
+        cursor_lifetime = duration("SCIM_CURSOR_LIFETIME", "1h")
+        if cursor_lifetime is None:
+            # A cursor that never expires would pin old positions forever.
+            raise SettingsError("SCIM_CURSOR_LIFETIME must be a positive duration")
+
         return cls(
             data_dir=Path(text("SCIM_DATA_DIR", "data")),
             database_url=text("SCIM_DATABASE_URL", ""),
@@ -97,12 +117,9 @@ class Settings:
             default_page_size=integer("SCIM_DEFAULT_PAGE_SIZE", 100),
             max_page_size=integer("SCIM_MAX_PAGE_SIZE", 1000),
             token_key_file=Path(text("SCIM_TOKEN_KEY_FILE", "")),
-            token_default_lifetime=parse_duration(
-                text("SCIM_TOKEN_DEFAULT_LIFETIME", "90d")
-            ),
-            token_max_lifetime=parse_duration(text("SCIM_TOKEN_MAX_LIFETIME", "365d")),
+            token_default_lifetime=duration("SCIM_TOKEN_DEFAULT_LIFETIME", "90d"),
+            token_max_lifetime=duration("SCIM_TOKEN_MAX_LIFETIME", "365d"),
             password_log2_n=integer("SCIM_PASSWORD_SCRYPT_LOG2_N", 15),
             database_pool_size=integer("SCIM_DATABASE_POOL_SIZE", 8),
-            cursor_lifetime=parse_duration(text("SCIM_CURSOR_LIFETIME", "1h"))
-            or datetime.timedelta(hours=1),
+            cursor_lifetime=cursor_lifetime,
         )

@@ -209,10 +209,25 @@ def count_groups(selection: Selection = ALL) -> int:
     return int(query.count())
 
 
-def add_members(group_id: int, member_ids: Sequence[int]) -> None:
-    """Add members to a group; members it already has are left alone."""
+def add_members(
+    group_id: int, member_ids: Sequence[int], *, now: datetime.datetime
+) -> None:
+    """Add members to a group; members it already has are left alone.
+
+    Like every write to a group, it moves the group to a new version.
+    """
     with transaction():
-        if not Group.select().where(Group.id == group_id).exists():
+        bumped = (
+            Group.update(
+                {
+                    Group.last_modified.name: now,
+                    Group.version.name: Group.version + 1,
+                }
+            )
+            .where(Group.id == group_id)
+            .execute()
+        )
+        if not bumped:
             raise ResourceNotFound("Group", str(group_id))
         _insert_members(group_id, member_types(member_ids))
 

@@ -419,12 +419,12 @@ def test_replace_group_with_unknown_members_changes_nothing(new_user, new_group,
     assert membership_rows(group.id) == {user.id: "User"}
 
 
-def test_add_members_with_unknown_members_adds_none(new_user, new_group):
+def test_add_members_with_unknown_members_adds_none(new_user, new_group, clock):
     user = new_user("bjensen")
     group = new_group("team")
 
     with pytest.raises(UnknownMembers):
-        group_store.add_members(group.id, [user.id, 999])
+        group_store.add_members(group.id, [user.id, 999], now=clock())
 
     assert membership_rows(group.id) == {}
 
@@ -437,11 +437,11 @@ def test_unknown_members_message_names_ten_and_counts_the_rest():
     )
 
 
-def test_add_members_leaves_existing_members_alone(new_user, new_group):
+def test_add_members_leaves_existing_members_alone(new_user, new_group, clock):
     first, second = new_user("first"), new_user("second")
     group = new_group("team", [first.id])
 
-    group_store.add_members(group.id, [first.id, second.id])
+    group_store.add_members(group.id, [first.id, second.id], now=clock())
 
     assert membership_rows(group.id) == {first.id: "User", second.id: "User"}
 
@@ -471,7 +471,7 @@ def _replace_members(group: GroupRecord, member_id: int, now) -> None:
 
 
 def _add_member(group: GroupRecord, member_id: int, now) -> None:
-    group_store.add_members(group.id, [member_id])
+    group_store.add_members(group.id, [member_id], now=now)
 
 
 @pytest.mark.parametrize(
@@ -479,15 +479,7 @@ def _add_member(group: GroupRecord, member_id: int, now) -> None:
     [
         _rename,
         _replace_members,
-        pytest.param(
-            _add_member,
-            marks=pytest.mark.xfail(
-                reason="storage/groups.py: add_members changes the group's "
-                "members without a new version or lastModified",
-                strict=True,
-                raises=AssertionError,
-            ),
-        ),
+        _add_member,
     ],
 )
 def test_every_write_to_a_group_increments_its_version(

@@ -354,7 +354,7 @@ def test_admin_flag_is_set_for_members_of_the_built_in_admins_group_only(
     keys, user, issued, groups, clock, joined, is_admin
 ):
     for name in joined:
-        group_store.add_members(groups[name], [user.id])
+        group_store.add_members(groups[name], [user.id], now=clock())
 
     principal = verify(keys, issued.token, now=clock())
 
@@ -364,7 +364,7 @@ def test_admin_flag_is_set_for_members_of_the_built_in_admins_group_only(
 def test_admin_flag_is_cleared_as_soon_as_the_owner_leaves_admins(
     keys, user, issued, groups, clock
 ):
-    group_store.add_members(groups["admins"], [user.id])
+    group_store.add_members(groups["admins"], [user.id], now=clock())
     group_store.replace_group(
         groups["admins"], group_fields("Administrators"), [], now=clock()
     )
