@@ -67,10 +67,15 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError("give --scim-base-url and --scim-token together")
 
 
+def runs_own_server(config: pytest.Config) -> bool:
+    """Whether the suite starts this repository's server, given no URL."""
+    return not config.getoption("scim_base_url", None)
+
+
 def pytest_collection_modifyitems(
     config: pytest.Config, items: list[pytest.Item]
 ) -> None:
-    if config.getoption("scim_base_url", None):
+    if not runs_own_server(config):
         return
     for item in items:
         for marker in item.iter_markers("known_bug"):
@@ -78,12 +83,19 @@ def pytest_collection_modifyitems(
 
 
 @pytest.fixture(scope="session")
+def own_server(request: pytest.FixtureRequest) -> bool:
+    return runs_own_server(request.config)
+
+
+@pytest.fixture(scope="session")
 def client(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    own_server: bool,
 ) -> Iterator[SCIMClient]:
     """A client of the server under test, sending a token that may do anything."""
-    url = request.config.getoption("scim_base_url")
-    if url:
+    if not own_server:
+        url = request.config.getoption("scim_base_url")
         yield SCIMClient(url, request.config.getoption("scim_token"))
         return
     with LocalServer(Path(tmp_path_factory.mktemp("scim-server"))) as server:
