@@ -96,8 +96,24 @@ class Forbidden(SCIMError):
     status = 403
 
 
+class Conflict(SCIMError):
+    """409 without a scimType: a bulkId that cannot be resolved (RFC 7644 §3.7.1)."""
+
+    status = 409
+
+
 class PreconditionFailed(SCIMError):
     status = 412
+
+
+class PayloadTooLarge(SCIMError):
+    """A request beyond a published limit (RFC 7644 §3.7.4).
+
+    The RFC's example of this error carries no scimType, and its table of
+    scimType keywords (§3.12) has none for it.
+    """
+
+    status = 413
 
 
 class NotImplementedYet(SCIMError):
@@ -139,9 +155,8 @@ def _describe(req: falcon.Request, ex: falcon.HTTPError) -> str:
     return str(ex.title)
 
 
-def handle_storage_error(
-    req: falcon.Request, resp: falcon.Response, ex: storage.StorageError, params: Any
-) -> None:
+def from_storage_error(ex: storage.StorageError) -> SCIMError:
+    """The SCIM error a client sees for an error raised by ``storage``."""
     error: SCIMError
     if isinstance(ex, storage.ResourceNotFound):
         error = NotFound(f"{ex.resource_type} {ex.resource_id} not found")
@@ -155,7 +170,13 @@ def handle_storage_error(
         log.error("unmapped storage error", exc_info=ex)
         error = SCIMError("the request could not be completed")
         error.status = 500
-    _respond(resp, error)
+    return error
+
+
+def handle_storage_error(
+    req: falcon.Request, resp: falcon.Response, ex: storage.StorageError, params: Any
+) -> None:
+    _respond(resp, from_storage_error(ex))
 
 
 def handle_invalid_token(

@@ -58,6 +58,9 @@ class Settings:
     password_log2_n: int = 15
     database_pool_size: int = 8
     cursor_lifetime: datetime.timedelta = datetime.timedelta(hours=1)
+    # Limits of a Bulk request, published in /ServiceProviderConfig.
+    bulk_max_operations: int = 1000
+    bulk_max_payload_size: int = 1_048_576
     clock: Clock = utc_now
     id_source: IdSource = random_id
 
@@ -75,6 +78,13 @@ class Settings:
             raise SettingsError(
                 "SCIM_DEFAULT_PAGE_SIZE must be between 1 and SCIM_MAX_PAGE_SIZE"
             )
+        bulk_limits = {
+            "SCIM_BULK_MAX_OPERATIONS": self.bulk_max_operations,
+            "SCIM_BULK_MAX_PAYLOAD_SIZE": self.bulk_max_payload_size,
+        }
+        for name, limit in bulk_limits.items():
+            if limit < 1:
+                raise SettingsError(f"{name} must be at least 1")
         # scrypt needs n = 2^value > 1; at 2^20 one hash already takes 1 GiB.
         if not 1 <= self.password_log2_n <= 20:
             raise SettingsError("SCIM_PASSWORD_SCRYPT_LOG2_N must be between 1 and 20")
@@ -121,5 +131,7 @@ class Settings:
             token_max_lifetime=duration("SCIM_TOKEN_MAX_LIFETIME", "365d"),
             password_log2_n=integer("SCIM_PASSWORD_SCRYPT_LOG2_N", 15),
             database_pool_size=integer("SCIM_DATABASE_POOL_SIZE", 8),
+            bulk_max_operations=integer("SCIM_BULK_MAX_OPERATIONS", 1000),
+            bulk_max_payload_size=integer("SCIM_BULK_MAX_PAYLOAD_SIZE", 1_048_576),
             cursor_lifetime=cursor_lifetime,
         )

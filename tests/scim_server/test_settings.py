@@ -62,6 +62,8 @@ def test_paths_follow_the_data_dir_unless_set_themselves():
         ("SCIM_MAX_PAGE_SIZE", "5000", "max_page_size", 5000),
         ("SCIM_PASSWORD_SCRYPT_LOG2_N", "17", "password_log2_n", 17),
         ("SCIM_DATABASE_POOL_SIZE", "20", "database_pool_size", 20),
+        ("SCIM_BULK_MAX_OPERATIONS", "50", "bulk_max_operations", 50),
+        ("SCIM_BULK_MAX_PAYLOAD_SIZE", "65536", "bulk_max_payload_size", 65536),
         ("SCIM_TOKEN_DEFAULT_LIFETIME", "30d", "token_default_lifetime", 30 * DAY),
         ("SCIM_TOKEN_MAX_LIFETIME", "never", "token_max_lifetime", None),
         (
@@ -132,6 +134,9 @@ def test_parse_duration_refuses_what_it_cannot_read_and_quotes_it(text):
         ("SCIM_CURSOR_LIFETIME", "0"),
         ("SCIM_TOKEN_DEFAULT_LIFETIME", "400d"),
         ("SCIM_TOKEN_DEFAULT_LIFETIME", "never"),
+        ("SCIM_BULK_MAX_OPERATIONS", "0"),
+        ("SCIM_BULK_MAX_PAYLOAD_SIZE", "-1"),
+        ("SCIM_BULK_MAX_PAYLOAD_SIZE", "1MiB"),
     ],
 )
 def test_unusable_values_are_refused_naming_the_variable(variable, value):
