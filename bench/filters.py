@@ -59,6 +59,10 @@ START = "<!-- bench/filters.py: start -->"
 END = "<!-- bench/filters.py: end -->"
 TARGET = 1.5
 
+# Median seconds per request, by database, then request, then "small" or
+# "large".
+Report = dict[str, dict[str, dict[str, float]]]
+
 
 @dataclasses.dataclass
 class Dataset:
@@ -183,7 +187,7 @@ def measure(run: Callable[[], object]) -> float:
 
 def bench_backend(
     name: str, url_for: Callable[[str], str], small: int, large: int
-) -> dict:
+) -> dict[str, dict[str, float]]:
     results: dict[str, dict[str, float]] = {}
     with tempfile.TemporaryDirectory() as folder:
         for label, size in (("small", small), ("large", large)):
@@ -229,7 +233,7 @@ def main() -> int:
     return 0
 
 
-def render(report: dict, args: argparse.Namespace, minutes: float) -> str:
+def render(report: Report, args: argparse.Namespace, minutes: float) -> str:
     now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
     lines = [
         "## Filters and cursors: latency as the data grows",
