@@ -96,7 +96,9 @@ def seed(url: str, size: int, folder: Path) -> Dataset:
             {"schemas": [GROUP_SCHEMA], "displayName": "Everyone"}
         )
         for start in range(0, len(members), 1000):
-            group_store.add_members(group.id, members[start : start + 1000])
+            group_store.add_members(
+                group.id, members[start : start + 1000], now=settings.clock()
+            )
         seconds = time.perf_counter() - started
     print(f"  seeded {size:,} users in {seconds:.0f} s", file=sys.stderr)
     assert token is not None
