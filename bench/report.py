@@ -1,0 +1,234 @@
+"""What a run measured, as Markdown for the terminal and for bench/RESULTS.md."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import statistics
+from collections.abc import Sequence
+from pathlib import Path
+
+from wrk import Measurement, Scenario
+
+BEGIN = "<!-- Written by bench/run.py from here to the end marker; edit outside. -->"
+END = "<!-- End of the part written by bench/run.py. -->"
+
+RESULTS_PREAMBLE = """\
+# Benchmark results
+
+The latest full run of `python bench/run.py`; bench/README.md says what each
+scenario does and how to read the ratios. The script rewrites only the part
+between its markers, so notes on why a number is what it is belong outside
+them.
+
+"""
+
+
+@dataclasses.dataclass(frozen=True)
+class Result:
+    """One scenario's measurements, one from each round of a run.
+
+    A figure is the median over the rounds: a burst of other work on the
+    machine spoils one round, and the median leaves it out.
+    """
+
+    scenario: Scenario
+    rounds: tuple[Measurement, ...]
+
+    @property
+    def requests_per_second(self) -> float:
+        return statistics.median(m.requests_per_second for m in self.rounds)
+
+    @property
+    def p50_ms(self) -> float:
+        return statistics.median(m.p50_ms for m in self.rounds)
+
+    @property
+    def p99_ms(self) -> float:
+        return statistics.median(m.p99_ms for m in self.rounds)
+
+    @property
+    def failure(self) -> str | None:
+        """Why this result cannot be trusted, or None if it can."""
+        return next((m.failure for m in self.rounds if m.failure), None)
+
+
+@dataclasses.dataclass(frozen=True)
+class Target:
+    """The least fraction of the floor's throughput a scenario should reach."""
+
+    scenario: str
+    floor: str
+    minimum: float
+
+
+@dataclasses.dataclass(frozen=True)
+class Comparison:
+    target: Target
+    # None when the scenario or its floor failed, so no ratio can be trusted.
+    ratio: float | None
+
+    @property
+    def passed(self) -> bool:
+        return self.ratio is not None and self.ratio >= self.target.minimum
+
+    def verdict(self) -> str:
+        if self.ratio is None:
+            return "not measured: a scenario failed"
+        if self.passed:
+            return "pass"
+        points = (self.target.minimum - self.ratio) * 100
+        factor = self.target.minimum / self.ratio if self.ratio else float("inf")
+        return f"miss by {points:.1f} points: needs {factor:.2f}x its throughput"
+
+
+@dataclasses.dataclass(frozen=True)
+class Context:
+    """Where and when a run was made, to judge its numbers by."""
+
+    started: datetime.datetime
+    command: str
+    quick: bool
+    machine: str
+    python: str
+    load_before: float
+    load_after: float
+    pinning: str
+    users: int
+    rounds: int
+
+
+@dataclasses.dataclass(frozen=True)
+class Setup:
+    """How the servers ran and how hard they were driven."""
+
+    server: str
+    load: str
+    wrk_command: str
+
+
+def compare(targets: Sequence[Target], results: Sequence[Result]) -> list[Comparison]:
+    """Each target's ratio of scenario to floor throughput, from one run."""
+    usable = {
+        result.scenario.name: result.requests_per_second
+        for result in results
+        if result.failure is None
+    }
+    comparisons = []
+    for target in targets:
+        scenario, floor = usable.get(target.scenario), usable.get(target.floor)
+        ratio = scenario / floor if scenario is not None and floor else None
+        comparisons.append(Comparison(target, ratio))
+    return comparisons
+
+
+def markdown(
+    context: Context,
+    setup: Setup,
+    results: Sequence[Result],
+    comparisons: Sequence[Comparison],
+) -> str:
+    title = "Quick run (not recorded)" if context.quick else "Latest run"
+    return "\n\n".join(
+        [
+            f"## {title}",
+            _context_list(context, setup),
+            "### Throughput and latency",
+            _result_table(results),
+            "### Against the floor",
+            _comparison_table(comparisons),
+        ]
+    )
+
+
+def write_results(path: Path, section: str) -> None:
+    """Put ``section`` between the markers in ``path``, keeping the rest."""
+    block = f"{BEGIN}\n\n{section}\n\n{END}"
+    text = path.read_text() if path.exists() else RESULTS_PREAMBLE
+    start, end = text.find(BEGIN), text.find(END)
+    if start != -1 and end > start:
+        text = text[:start] + block + text[end + len(END) :]
+    else:
+        text = f"{text.rstrip()}\n\n{block}\n"
+    path.write_text(text)
+
+
+def _context_list(context: Context, setup: Setup) -> str:
+    started = context.started.strftime("%Y-%m-%d %H:%M UTC")
+    items = [
+        f"Date: {started}",
+        f"Machine: {context.machine}",
+        f"Python: {context.python}",
+        (
+            "Load average (1 min), a sign of other work on the machine: "
+            f"{context.load_before:.2f} before the run, "
+            f"{context.load_after:.2f} after it"
+        ),
+        f"Server: {setup.server}",
+        (
+            f"Data: SQLite, {context.users:,} seeded users, and more as each "
+            "round's POST scenario adds them"
+        ),
+        f"Load: {setup.load}; {_plural(context.rounds, 'round')} of every scenario",
+        f"Pinning: {context.pinning}",
+        f"Command: `{context.command}`",
+        f"Each scenario, in round 1: `{setup.wrk_command}`",
+    ]
+    return "\n".join(f"- {item}" for item in items)
+
+
+def _result_table(results: Sequence[Result]) -> str:
+    rows = [
+        [
+            result.scenario.name,
+            f"{result.requests_per_second:,.0f}",
+            " / ".join(f"{m.requests_per_second:,.0f}" for m in result.rounds),
+            f"{result.p50_ms:.2f}",
+            f"{result.p99_ms:.2f}",
+            f"`{' '.join(result.scenario.arguments)}`",
+            result.failure or "ok",
+        ]
+        for result in results
+    ]
+    header = ["Scenario", "Requests/s", "Each round", "p50 ms", "p99 ms"]
+    return _table([*header, "Script args", "Status"], rows, numeric={1, 2, 3, 4})
+
+
+def _comparison_table(comparisons: Sequence[Comparison]) -> str:
+    rows = [
+        [
+            f"{comparison.target.scenario} ÷ {comparison.target.floor}",
+            "n/a" if comparison.ratio is None else f"{comparison.ratio:.1%}",
+            f"≥ {comparison.target.minimum:.0%}",
+            comparison.verdict(),
+        ]
+        for comparison in comparisons
+    ]
+    return _table(["Ratio", "Measured", "Target", "Result"], rows, numeric={1, 2})
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def _table(
+    header: Sequence[str], rows: Sequence[Sequence[str]], *, numeric: set[int]
+) -> str:
+    """A Markdown table padded to line up in a terminal as well."""
+    widths = [
+        max(len(line[column]) for line in [header, *rows])
+        for column in range(len(header))
+    ]
+
+    def line(cells: Sequence[str]) -> str:
+        padded = [
+            cell.rjust(width) if column in numeric else cell.ljust(width)
+            for column, (cell, width) in enumerate(zip(cells, widths, strict=True))
+        ]
+        return "| " + " | ".join(padded) + " |"
+
+    rule = [
+        "-" * (width - 1) + ":" if column in numeric else "-" * width
+        for column, width in enumerate(widths)
+    ]
+    return "\n".join([line(header), line(rule), *(line(row) for row in rows)])
