@@ -8,6 +8,7 @@ from typing import Any
 
 import falcon
 
+from scim_server.authorization import access_for, authorize
 from scim_server.errors import Forbidden, Unauthorized
 from scim_server.settings import Clock
 from storage import database
@@ -52,8 +53,10 @@ class BearerAuthentication:
     """Verify the bearer token of every request to a protected resource.
 
     A resource opts out with a class attribute ``auth_required = False``
-    (the discovery endpoints). Until per-user rights exist, only members of
-    the built-in ``admins`` group may use the API.
+    (the discovery endpoints). Every other resource maps each HTTP method it
+    answers to the ``Permission`` it needs, in a class attribute
+    ``permissions``; a method missing from the map is refused, so a new
+    responder is closed until someone decides who may call it.
     """
 
     def __init__(self, keys: KeyRing, clock: Clock) -> None:
@@ -73,8 +76,16 @@ class BearerAuthentication:
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthorized("a bearer token is required")
         principal = verify(self._keys, token.strip(), now=self._clock())
-        # TODO: rights are all-or-nothing until per-user authorisation lands;
-        # non-admins should then reach /Me and a read-only directory view.
-        if not principal.is_admin:
-            raise Forbidden("only members of the admins group may use this API")
+        # TODO: token scopes arrive with the token lifecycle work; until
+        # then every token carries its owner's full rights.
+        scopes = getattr(principal, "scopes", None)
+        access = access_for(principal, scopes)
         req.context.principal = principal
+        req.context.access = access
+        responder = f"on_{req.method.lower()}"
+        if not hasattr(resource, responder):
+            return  # Falcon answers 405 with the methods that exist
+        needed = getattr(resource, "permissions", {}).get(req.method)
+        if needed is None:
+            raise Forbidden(f"{req.method} {req.path} is not open to any token")
+        authorize(access, needed)

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+from collections.abc import Iterator
 from typing import Union
 
 from storage.errors import StorageError
@@ -96,6 +97,20 @@ class ValuePath:
 
 
 Filter = Compare | Present | And | Or | Not | ValuePath
+
+
+def attribute_paths(node: Filter) -> Iterator[AttributePath]:
+    """Every attribute path that ``node`` reads, bracketed ones included."""
+    if isinstance(node, And | Or):
+        yield from attribute_paths(node.left)
+        yield from attribute_paths(node.right)
+    elif isinstance(node, Not):
+        yield from attribute_paths(node.inner)
+    elif isinstance(node, ValuePath):
+        yield node.path
+        yield from attribute_paths(node.filter)
+    else:
+        yield node.path
 
 
 def fixed_width_timestamp(moment: datetime.datetime) -> str:

@@ -14,8 +14,9 @@ from typing import Any, Generic, TypeVar
 import falcon
 
 from scim_server import representation
+from scim_server.authorization import Access, Permission
 from scim_server.cursors import Cursor, CursorCodec, fingerprint
-from scim_server.errors import InvalidFilter, InvalidValue
+from scim_server.errors import Forbidden, InvalidFilter, InvalidValue
 from scim_server.filtering import parse_selection
 from scim_server.listing import (
     ListRequest,
@@ -30,7 +31,7 @@ from scim_server.resources.discovery import base_url
 from scim_server.schema import ResourceType
 from scim_server.settings import Settings
 from storage.compiler import Position
-from storage.filters import Selection
+from storage.filters import Selection, attribute_paths
 from storage.records import GroupRecord, UserRecord
 
 RecordT = TypeVar("RecordT", UserRecord, GroupRecord)
@@ -98,17 +99,23 @@ class _Endpoint(Generic[RecordT]):
         self._cursors = cursors
 
     def _projection(self, req: falcon.Request) -> Projection:
-        return Projection.parse(
+        return _projection(
             self._kind.resource_type,
+            _access(req),
             comma_list(req, "attributes"),
             comma_list(req, "excludedAttributes"),
         )
 
     def _render_one(
-        self, req: falcon.Request, resp: falcon.Response, record: RecordT
+        self,
+        req: falcon.Request,
+        resp: falcon.Response,
+        record: RecordT,
+        projection: Projection | None = None,
     ) -> None:
         base = base_url(req, self._settings)
-        (resp.media,) = self._kind.render([record], base, self._projection(req))
+        shown = projection if projection is not None else self._projection(req)
+        (resp.media,) = self._kind.render([record], base, shown)
         resp.etag = representation.etag(record.version)
 
     def _list(self, req: falcon.Request, query: ListRequest) -> dict[str, Any]:
@@ -117,14 +124,15 @@ class _Endpoint(Generic[RecordT]):
         selection = parse_selection(
             resource_type, query.filter, query.sort_by, query.sort_order
         )
+        _check_visible(resource_type, _access(req), selection)
         page = Page.parse(
             query.start_index,
             query.count,
             default_count=self._settings.default_page_size,
             max_count=self._settings.max_page_size,
         )
-        projection = Projection.parse(
-            resource_type, query.attributes, query.excluded_attributes
+        projection = _projection(
+            resource_type, _access(req), query.attributes, query.excluded_attributes
         )
         base = base_url(req, self._settings)
         if query.cursor is not None:
@@ -173,6 +181,11 @@ class _Endpoint(Generic[RecordT]):
 class Collection(_Endpoint[RecordT]):
     """``/Users`` and ``/Groups``: list (RFC 7644 §3.4.2) and create (§3.3)."""
 
+    permissions = {
+        "GET": Permission.READ_DIRECTORY,
+        "POST": Permission.MANAGE_DIRECTORY,
+    }
+
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         resp.media = self._list(req, ListRequest.from_query(req))
 
@@ -188,6 +201,8 @@ class Collection(_Endpoint[RecordT]):
 class Search(_Endpoint[RecordT]):
     """``/Users/.search`` and ``/Groups/.search`` (RFC 7644 §3.4.3)."""
 
+    permissions = {"POST": Permission.READ_DIRECTORY}
+
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         query = ListRequest.from_search_request(req.get_media())
         resp.media = self._list(req, query)
@@ -198,6 +213,13 @@ class Item(_Endpoint[RecordT]):
 
     Writes honour ``If-Match`` and reads ``If-None-Match`` (RFC 7644 §3.14).
     """
+
+    permissions = {
+        "GET": Permission.READ_DIRECTORY,
+        "PUT": Permission.MANAGE_DIRECTORY,
+        "PATCH": Permission.MANAGE_DIRECTORY,
+        "DELETE": Permission.MANAGE_DIRECTORY,
+    }
 
     def on_get(self, req: falcon.Request, resp: falcon.Response, id: str) -> None:
         record = self._kind.get(id)
@@ -237,6 +259,8 @@ class RootSearch:
     each type's rows up to that page are read, so deep pages cost more.
     """
 
+    permissions = {"POST": Permission.READ_DIRECTORY}
+
     def __init__(self, kinds: Sequence[Kind[Any]], settings: Settings) -> None:
         self._kinds = kinds
         self._settings = settings
@@ -256,7 +280,8 @@ class RootSearch:
             default_count=self._settings.default_page_size,
             max_count=self._settings.max_page_size,
         )
-        searches = self._selections(query)
+        access = _access(req)
+        searches = self._selections(query, access)
         base = base_url(req, self._settings)
         total = sum(kind.count(selection) for kind, selection in searches)
         if page.count == 0 or page.offset >= total:
@@ -265,10 +290,12 @@ class RootSearch:
             rows = self._merged(searches, page)
         else:
             rows = self._concatenated(searches, page)
-        resources = self._render(rows, base, query)
+        resources = self._render(rows, base, query, access)
         resp.media = list_response(resources, total, page)
 
-    def _selections(self, query: ListRequest) -> list[tuple[Kind[Any], Selection]]:
+    def _selections(
+        self, query: ListRequest, access: Access
+    ) -> list[tuple[Kind[Any], Selection]]:
         """Each type's selection; an attribute unknown to all is an error."""
         found = []
         unknown_everywhere: set[str] | None = None
@@ -281,6 +308,7 @@ class RootSearch:
                 query.sort_order,
                 unknown,
             )
+            _check_visible(kind.resource_type, access, selection)
             lowered = {name.lower() for name in unknown}
             if unknown_everywhere is None:
                 unknown_everywhere = lowered
@@ -332,15 +360,22 @@ class RootSearch:
         return [(kind, record) for _, kind, record in chosen]
 
     def _render(
-        self, rows: list[tuple[Kind[Any], Any]], base: str, query: ListRequest
+        self,
+        rows: list[tuple[Kind[Any], Any]],
+        base: str,
+        query: ListRequest,
+        access: Access,
     ) -> list[dict[str, Any]]:
         rendered: dict[int, dict[str, Any]] = {}
         for kind in self._kinds:
             indexes = [i for i, (owner, _) in enumerate(rows) if owner is kind]
             if not indexes:
                 continue
-            projection = Projection.parse(
-                kind.resource_type, query.attributes, query.excluded_attributes
+            projection = _projection(
+                kind.resource_type,
+                access,
+                query.attributes,
+                query.excluded_attributes,
             )
             records = [rows[i][1] for i in indexes]
             for index, resource in zip(
@@ -348,6 +383,70 @@ class RootSearch:
             ):
                 rendered[index] = resource
         return [rendered[i] for i in range(len(rows))]
+
+
+class Me(_Endpoint[UserRecord]):
+    """``/Me``: the user the bearer token belongs to (RFC 7644 §3.11).
+
+    Read-only: users are provisioned by their identity provider, so a
+    person changing their own record through SCIM would be overwritten by
+    the next push; PUT, PATCH and DELETE are answered 405.
+    """
+
+    permissions = {"GET": Permission.READ_SELF}
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        record = self._kind.get(str(_access(req).user_id))
+        projection = Projection.parse(
+            self._kind.resource_type,
+            comma_list(req, "attributes"),
+            comma_list(req, "excludedAttributes"),
+        )
+        self._render_one(req, resp, record, projection)
+        resp.location = representation.location(
+            "/Users", base_url(req, self._settings), record.id
+        )
+
+
+def _access(req: falcon.Request) -> Access:
+    access: Access = req.context.access
+    return access
+
+
+def _projection(
+    resource_type: ResourceType,
+    access: Access,
+    attributes: Sequence[str],
+    excluded: Sequence[str],
+) -> Projection:
+    """What a response shows: what was asked, within what may be seen."""
+    visible = access.visible_attributes(resource_type.name)
+    if visible is None:
+        return Projection.parse(resource_type, attributes, excluded)
+    wanted = {name.lower() for name in visible}
+    chosen = [name for name in attributes if name.lower() in wanted]
+    if attributes and not chosen:
+        # Asked only for hidden attributes: the id alone answers that.
+        chosen = ["id"]
+    return Projection.parse(resource_type, chosen or visible, ())
+
+
+def _check_visible(
+    resource_type: ResourceType, access: Access, selection: Selection
+) -> None:
+    """Refuse a filter or sort on attributes the caller may not read."""
+    visible = access.visible_attributes(resource_type.name)
+    if visible is None:
+        return
+    allowed = {"id", *visible}
+    paths = [] if selection.filter is None else list(attribute_paths(selection.filter))
+    if selection.sort_by is not None:
+        paths.append(selection.sort_by)
+    for path in paths:
+        if path.schema is not None or path.name not in allowed:
+            raise Forbidden(
+                f"only admins may filter or sort {resource_type.endpoint} by {path}"
+            )
 
 
 def _precondition(req: falcon.Request) -> Precondition | None:
