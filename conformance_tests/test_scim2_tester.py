@@ -97,17 +97,9 @@ def results(client) -> dict[str, list[CheckResult]]:
 def test_check_passes(results, own_server, check):
     """Every result of the scim2-tester check passes; the check's own
     documentation cites the RFC requirement it verifies."""
-    ran = results.get(check)
-    if not ran:
-        pytest.skip(f"scim2-tester's check_server does not run {check}")
-    if all(result.status is Status.SKIPPED for result in ran):
-        reasons = sorted({result.reason or "no reason given" for result in ran})
-        pytest.skip(f"scim2-tester skipped {check}: {'; '.join(reasons)}")
-    expected = [
-        known
-        for known in EXPECTED_FAILURES
-        if known.check == check and (own_server or not known.server_bug)
-    ]
+    ran = results.get(check, [])
+    _skip_unless_run(check, ran)
+    expected = _expected_failures(check, own_server)
 
     failed = [
         result for result in ran if result.status not in PASSED | {Status.SKIPPED}
@@ -123,6 +115,22 @@ def test_check_passes(results, own_server, check):
     assert not gone, f"expected failures no longer happen, remove them: {gone}"
     if expected:
         pytest.xfail("; ".join(known.reason for known in expected))
+
+
+def _skip_unless_run(check: str, ran: list[CheckResult]) -> None:
+    if not ran:
+        pytest.skip(f"scim2-tester's check_server does not run {check}")
+    if all(result.status is Status.SKIPPED for result in ran):
+        reasons = sorted({result.reason or "no reason given" for result in ran})
+        pytest.skip(f"scim2-tester skipped {check}: {'; '.join(reasons)}")
+
+
+def _expected_failures(check: str, own_server: bool) -> list[ExpectedFailure]:
+    return [
+        known
+        for known in EXPECTED_FAILURES
+        if known.check == check and (own_server or not known.server_bug)
+    ]
 
 
 def test_every_result_belongs_to_a_check(results):
