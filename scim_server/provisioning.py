@@ -25,6 +25,7 @@ from scim_server.schema import ResourceType, group_type, user_type
 from scim_server.schema.search import search_document
 from scim_server.schema.validation import check_immutable, parse_resource
 from scim_server.settings import Settings
+from storage import admins
 from storage import groups as group_store
 from storage import users as user_store
 from storage.compiler import Position
@@ -106,12 +107,15 @@ class Provisioning:
             current = self._lock_user(storage_id, user_id)
             _check(precondition, current.version)
             check_immutable(self.user_type, current.document, fields.document)
-            return user_store.replace_user(
+            record = user_store.replace_user(
                 current.id,
                 fields,
                 now=self.settings.clock(),
                 expected_version=current.version,
             )
+            if not record.active:
+                _check_an_admin_remains("deactivated")
+            return record
 
     def patch_user(
         self, user_id: str, body: Any, precondition: Precondition | None = None
@@ -139,12 +143,15 @@ class Provisioning:
             if password_hash is not None:
                 fields = dataclasses.replace(fields, password_hash=password_hash)
             check_immutable(self.user_type, current.document, fields.document)
-            return user_store.replace_user(
+            record = user_store.replace_user(
                 current.id,
                 fields,
                 now=self.settings.clock(),
                 expected_version=current.version,
             )
+            if not record.active:
+                _check_an_admin_remains("deactivated")
+            return record
 
     def delete_user(
         self, user_id: str, precondition: Precondition | None = None
@@ -154,6 +161,7 @@ class Provisioning:
             current = self._lock_user(storage_id, user_id)
             _check(precondition, current.version)
             user_store.delete_user(current.id)
+            _check_an_admin_remains("deleted")
 
     def _lock_user(self, storage_id: int, user_id: str) -> UserRecord:
         record = user_store.lock_user(storage_id)
@@ -233,13 +241,15 @@ class Provisioning:
             _check(precondition, current.version)
             self._check_group_change(current, fields)
             # A PUT without "members" clears them (RFC 7644 §3.5.1).
-            return group_store.replace_group(
+            record = group_store.replace_group(
                 current.id,
                 fields,
                 member_ids or [],
                 now=self.settings.clock(),
                 expected_version=current.version,
             )
+            _check_an_admin_remains("removed from admins")
+            return record
 
     def patch_group(
         self, group_id: str, body: Any, precondition: Precondition | None = None
@@ -268,7 +278,7 @@ class Provisioning:
             fields, _ = self._group_fields(patched.document)
             self._check_group_change(current, fields)
             members = patched.members
-            return group_store.replace_group(
+            record = group_store.replace_group(
                 current.id,
                 fields,
                 None if members.replacement is None else list(members.replacement),
@@ -276,6 +286,8 @@ class Provisioning:
                 expected_version=current.version,
                 change=_member_change(members),
             )
+            _check_an_admin_remains("removed from admins")
+            return record
 
     def delete_group(
         self, group_id: str, precondition: Precondition | None = None
@@ -289,6 +301,7 @@ class Provisioning:
                     f"the built-in group {current.display_name!r} cannot be deleted"
                 )
             group_store.delete_group(current.id)
+            _check_an_admin_remains("removed from admins")
 
     def _lock_group(self, storage_id: int, group_id: str) -> GroupRecord:
         record = group_store.lock_group(storage_id)
@@ -332,6 +345,15 @@ class Provisioning:
         if members is None:
             return fields, None
         return fields, [_member_id(member) for member in members]
+
+
+def _check_an_admin_remains(change: str) -> None:
+    """Refuse, inside the write's transaction, to leave no active admin."""
+    if not admins.an_active_admin_exists():
+        raise Mutability(
+            f"the last active admin cannot be {change}; make another user an"
+            " admin first"
+        )
 
 
 def _storage_id(resource_type: str, resource_id: str) -> int:

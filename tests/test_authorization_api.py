@@ -170,3 +170,93 @@ class TestMe:
         response = as_member.simulate_request(method, "/scim/v2/Me", json={})
 
         assert_scim_error(response, 405)
+
+
+PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
+
+
+def admins_group(client):
+    found = client.simulate_get(GROUPS, params={"filter": 'displayName eq "admins"'})
+    return found.json["Resources"][0]
+
+
+def me(client):
+    return client.simulate_get("/scim/v2/Me").json
+
+
+def patch(client, path, *operations):
+    return client.simulate_patch(
+        path, json={"schemas": [PATCH_OP], "Operations": list(operations)}
+    )
+
+
+class TestAdmins:
+    def test_the_last_active_admin_cannot_be_deactivated(self, client):
+        admin = me(client)
+
+        response = patch(
+            client,
+            f"{USERS}/{admin['id']}",
+            {"op": "replace", "path": "active", "value": False},
+        )
+
+        assert_scim_error(response, 400, "mutability")
+        assert me(client)["active"] is True
+
+    def test_the_last_active_admin_cannot_be_deleted(self, client):
+        admin = me(client)
+
+        assert_scim_error(
+            client.simulate_delete(f"{USERS}/{admin['id']}"), 400, "mutability"
+        )
+
+    def test_the_last_active_admin_cannot_leave_admins(self, client):
+        admin, admins = me(client), admins_group(client)
+
+        response = patch(
+            client,
+            f"{GROUPS}/{admins['id']}",
+            {"op": "remove", "path": f'members[value eq "{admin["id"]}"]'},
+        )
+
+        assert_scim_error(response, 400, "mutability")
+        members = client.simulate_get(f"{GROUPS}/{admins['id']}").json["members"]
+        assert [m["value"] for m in members] == [admin["id"]]
+
+    def test_with_a_second_admin_the_first_may_go(
+        self, client, app, admin_token, member
+    ):
+        user, as_member = member
+        admin, admins = me(client), admins_group(client)
+        patch(
+            client,
+            f"{GROUPS}/{admins['id']}",
+            {"op": "add", "path": "members", "value": [{"value": user["id"]}]},
+        )
+        # The new admin now sees the whole directory.
+        seen = as_member.simulate_get(f"{USERS}/{admin['id']}").json
+        assert "meta" in seen
+
+        deactivated = patch(
+            as_member,
+            f"{USERS}/{admin['id']}",
+            {"op": "replace", "path": "active", "value": False},
+        )
+
+        assert deactivated.status_code == 200, deactivated.text
+        # A deactivated user's tokens stop working at once...
+        assert_scim_error(client.simulate_get("/scim/v2/Me"), 401)
+        # ...and work again when the user is reactivated.
+        patch(
+            as_member,
+            f"{USERS}/{admin['id']}",
+            {"op": "replace", "path": "active", "value": True},
+        )
+        assert client.simulate_get("/scim/v2/Me").status_code == 200
+
+    def test_deleting_a_user_ends_their_tokens(self, client, member):
+        user, as_member = member
+
+        client.simulate_delete(f"{USERS}/{user['id']}")
+
+        assert_scim_error(as_member.simulate_get("/scim/v2/Me"), 401)

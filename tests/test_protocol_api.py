@@ -172,17 +172,6 @@ class TestAuthentication:
 
         assert_scim_error(response, 401)
 
-    def test_a_deactivated_admin_cannot_authenticate(self, client, app, admin_token):
-        admin = client.simulate_get(USERS).json["Resources"][0]
-        body = user_body(admin["userName"], active=False)
-        client.simulate_put(f"{USERS}/{admin['id']}", json=body)
-
-        response = falcon.testing.TestClient(app).simulate_get(
-            USERS, headers={"Authorization": f"Bearer {admin_token}"}
-        )
-
-        assert_scim_error(response, 401)
-
     @pytest.mark.parametrize(
         "path",
         [
