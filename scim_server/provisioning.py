@@ -83,7 +83,7 @@ class Provisioning:
     # Users
 
     def create_user(self, body: Any) -> UserRecord:
-        fields = self._user_fields(body)
+        fields = self._user_fields(body, creating=True)
         return user_store.create_user(
             fields, now=self.settings.clock(), id_source=self.settings.id_source
         )
@@ -185,13 +185,17 @@ class Provisioning:
     ) -> list[tuple[UserRecord, Position]]:
         return user_store.page_of_users(selection, after, count, backwards=backwards)
 
-    def _user_fields(self, body: Any) -> UserFields:
+    def _user_fields(self, body: Any, *, creating: bool = False) -> UserFields:
         document = parse_resource(self.user_type, body)
         password = document.pop("password", None)
-        # A user is active unless a client says otherwise; keeping that in the
-        # document makes what is returned and filtered agree with who may
-        # authenticate.
-        document.setdefault("active", True)
+        if creating:
+            # A new user is active unless the client says otherwise; keeping
+            # that in the document makes what is returned and filtered agree
+            # with who may authenticate.
+            document.setdefault("active", True)
+        # A later PUT without "active", or a PATCH removing it, leaves the
+        # attribute unassigned (RFC 7644 §3.5.1, §3.5.2.2). That does not
+        # deactivate anyone: only "active": false does.
         return UserFields(
             user_name=document["userName"],
             display_name=document.get("displayName"),

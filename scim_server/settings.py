@@ -27,7 +27,14 @@ class SettingsError(ValueError):
 
 
 def utc_now() -> datetime.datetime:
-    return datetime.datetime.now(datetime.UTC)
+    """Now, to the millisecond.
+
+    Resources show their times to the millisecond, the precision SCIM
+    clients parse; storing more would make a resource's own
+    ``meta.lastModified`` fail to match itself in a filter.
+    """
+    now = datetime.datetime.now(datetime.UTC)
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)
 
 
 def parse_duration(text: str) -> datetime.timedelta | None:

@@ -301,6 +301,13 @@ class TestPatchUsers:
         assert "title" not in patched
         assert patched["nickName"] == "Two"
 
+    def test_removing_active_unassigns_it_without_deactivating(self, client, user):
+        patched = patch_user(client, user, {"op": "remove", "path": "active"})
+
+        assert "active" not in patched
+        found = client.simulate_get(USERS, params={"filter": "active eq true"}).json
+        assert user["id"] in [resource["id"] for resource in found["Resources"]]
+
     def test_string_booleans_and_capitalised_ops(self, client, user):
         patched = patch_user(
             client, user, {"op": "Replace", "path": "active", "value": "False"}

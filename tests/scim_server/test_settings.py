@@ -152,3 +152,12 @@ def test_default_page_size_may_equal_the_maximum():
     )
 
     assert settings.default_page_size == settings.max_page_size == 10
+
+
+def test_the_clock_keeps_milliseconds_only():
+    from scim_server.settings import utc_now
+
+    now = utc_now()
+
+    assert now.microsecond % 1000 == 0
+    assert now.tzinfo is not None
