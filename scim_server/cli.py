@@ -123,6 +123,10 @@ def _serve(args: argparse.Namespace, settings: Settings) -> NoReturn:
         str(threads),
         "--worker-class",
         "gthread" if threads > 1 else "sync",
+        # gunicorn's control socket has one path per user, so a second
+        # server on the machine would take it over from the first; nothing
+        # here uses it.
+        "--no-control-socket",
         "--access-logfile",
         "-",
         "--access-logformat",
