@@ -246,10 +246,6 @@ def test_date_times_compare_chronologically(matching, people):
     assert matching(f'meta.lastModified ge "{_written(after)}"') == set()
 
 
-@pytest.mark.known_bug(
-    "meta.lastModified is returned in milliseconds but filtered on at the "
-    "stored microseconds, so a resource's own timestamp is not eq to itself"
-)
 def test_a_resource_matches_its_own_last_modified(matching, people):
     """RFC 7644 §3.4.2.2: eq matches a dateTime equal to the value; the value
     the server itself returned in meta.lastModified (RFC 7643 §3.1) must

@@ -69,15 +69,6 @@ EXPECTED_FAILURES = [
     ExpectedFailure(
         "check_replace_attribute", "Group", "members", _READ_ONLY_DISPLAY, False
     ),
-    ExpectedFailure(
-        "check_remove_attribute",
-        "User",
-        "active",
-        "server bug: after a PATCH remove of active the user reads active: true; "
-        "RFC 7644 §3.5.2.2: a removed single-valued attribute SHALL be "
-        "unassigned",
-        True,
-    ),
 ]
 
 
