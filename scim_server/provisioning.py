@@ -4,6 +4,9 @@ This is the domain layer between the HTTP resources and storage: it
 validates documents against the schemas, hashes passwords, turns SCIM ids
 into storage ids and calls one storage function per operation. Nothing here
 knows about HTTP, so it is tested directly.
+
+Each write runs in one transaction, so a call that fails leaves nothing
+behind; called inside a transaction (a bulk job's), that one is a savepoint.
 """
 
 from __future__ import annotations
