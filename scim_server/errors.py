@@ -27,6 +27,8 @@ class SCIMError(Exception):
 
     status = 400
     scim_type: str | None = None
+    # The Databricks API's error_code, where the status alone would mislead.
+    databricks_code: str | None = None
 
     def __init__(self, detail: str) -> None:
         super().__init__(detail)
@@ -120,8 +122,43 @@ class NotImplementedYet(SCIMError):
     status = 501
 
 
-def _respond(resp: falcon.Response, error: SCIMError) -> None:
+# The Databricks REST API 2.0 answers errors in its own shape, except under
+# its SCIM prefix, which speaks SCIM.
+DATABRICKS_PREFIX = "/api/2.0/"
+DATABRICKS_SCIM_PREFIX = "/api/2.0/preview/scim/"
+
+# Databricks' error codes by HTTP status, as its SDKs map them back.
+_DATABRICKS_CODES = {
+    400: "INVALID_PARAMETER_VALUE",
+    401: "UNAUTHENTICATED",
+    403: "PERMISSION_DENIED",
+    404: "RESOURCE_DOES_NOT_EXIST",
+    409: "RESOURCE_ALREADY_EXISTS",
+    429: "RESOURCE_EXHAUSTED",
+    501: "NOT_IMPLEMENTED",
+}
+
+
+def speaks_databricks(path: str) -> bool:
+    return path.startswith(DATABRICKS_PREFIX) and not path.startswith(
+        DATABRICKS_SCIM_PREFIX
+    )
+
+
+def databricks_body(error: SCIMError) -> dict[str, str]:
+    """``{"error_code": ..., "message": ...}``, Databricks' error shape."""
+    code = error.databricks_code or _DATABRICKS_CODES.get(
+        error.status, "INTERNAL_ERROR" if error.status >= 500 else "BAD_REQUEST"
+    )
+    return {"error_code": code, "message": error.detail}
+
+
+def _respond(req: falcon.Request, resp: falcon.Response, error: SCIMError) -> None:
     resp.status = falcon.code_to_http_status(error.status)
+    if speaks_databricks(req.path):
+        resp.media = databricks_body(error)
+        resp.content_type = falcon.MEDIA_JSON
+        return
     resp.media = error.body()
     resp.content_type = "application/scim+json"
 
@@ -129,7 +166,7 @@ def _respond(resp: falcon.Response, error: SCIMError) -> None:
 def handle_scim_error(
     req: falcon.Request, resp: falcon.Response, ex: SCIMError, params: Any
 ) -> None:
-    _respond(resp, ex)
+    _respond(req, resp, ex)
     if isinstance(ex, Unauthorized):
         resp.set_header("WWW-Authenticate", 'Bearer realm="scim"')
 
@@ -142,7 +179,10 @@ def handle_http_error(
     error.status = ex.status_code
     if isinstance(ex, falcon.MediaMalformedError | falcon.MediaNotFoundError):
         error = InvalidSyntax(ex.description or "the request body is not valid JSON")
-    _respond(resp, error)
+        error.databricks_code = "MALFORMED_REQUEST"
+    elif isinstance(ex, falcon.HTTPNotFound):
+        error.databricks_code = "ENDPOINT_NOT_FOUND"
+    _respond(req, resp, error)
     if ex.headers:
         resp.set_headers(ex.headers)
 
@@ -176,7 +216,7 @@ def from_storage_error(ex: storage.StorageError) -> SCIMError:
 def handle_storage_error(
     req: falcon.Request, resp: falcon.Response, ex: storage.StorageError, params: Any
 ) -> None:
-    _respond(resp, from_storage_error(ex))
+    _respond(req, resp, from_storage_error(ex))
 
 
 def handle_invalid_token(
@@ -198,7 +238,7 @@ def handle_unexpected(
     )
     error = SCIMError("internal server error")
     error.status = 500
-    _respond(resp, error)
+    _respond(req, resp, error)
 
 
 def register(app: App) -> None:

@@ -1,0 +1,140 @@
+"""Databricks REST API 2.0 endpoints, for tools written against Databricks.
+
+Request and response shapes follow Databricks' published API reference;
+errors are ``{"error_code": ..., "message": ...}`` (see ``errors.py``).
+GET requests take their parameters from the query string, as the Databricks
+CLI sends them, or from a JSON body, as some scripts do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import falcon
+
+from scim_server import App
+from scim_server.authorization import Permission
+from scim_server.databricks import DatabricksGroups, Named, required_text
+from scim_server.errors import InvalidSyntax
+
+API = "/api/2.0"
+
+
+def _body(req: falcon.Request) -> Mapping[str, Any]:
+    body = req.get_media(default_when_empty={})
+    if not isinstance(body, Mapping):
+        raise InvalidSyntax("the request body must be a JSON object")
+    return body
+
+
+def _parameters(req: falcon.Request) -> Mapping[str, Any]:
+    """A GET's parameters: the query string, else a JSON body."""
+    if req.params:
+        return req.params
+    if req.content_length:
+        return _body(req)
+    return {}
+
+
+class _GroupsEndpoint:
+    def __init__(self, groups: DatabricksGroups) -> None:
+        self._groups = groups
+
+
+class CreateGroup(_GroupsEndpoint):
+    """``POST /api/2.0/groups/create`` ``{"group_name": ...}``."""
+
+    permissions = {"POST": Permission.MANAGE_DIRECTORY}
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        name = required_text(_body(req), "group_name")
+        self._groups.create(name)
+        resp.media = {"group_name": name}
+
+
+class DeleteGroup(_GroupsEndpoint):
+    """``POST /api/2.0/groups/delete`` ``{"group_name": ...}``."""
+
+    permissions = {"POST": Permission.MANAGE_DIRECTORY}
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        self._groups.delete(required_text(_body(req), "group_name"))
+        resp.media = {}
+
+
+def _membership(fields: Mapping[str, Any]) -> tuple[str, Named]:
+    """The parent group and the member of an add- or remove-member request.
+
+    The documented form names the parent in ``parent_name`` and the member in
+    ``user_name`` or ``group_name``. Without ``parent_name``,
+    ``{"group_name": G, "user_name": U}`` means "user U in group G", the
+    form of the API's original announcement, which scripts still send.
+    """
+    if fields.get("parent_name") is None and fields.get("user_name") is not None:
+        return required_text(fields, "group_name"), Named(
+            "User", required_text(fields, "user_name")
+        )
+    return required_text(fields, "parent_name"), Named.from_fields(fields)
+
+
+class AddMember(_GroupsEndpoint):
+    """``POST /api/2.0/groups/add-member``."""
+
+    permissions = {"POST": Permission.MANAGE_DIRECTORY}
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        parent, member = _membership(_body(req))
+        self._groups.add_member(parent, member)
+        resp.media = {}
+
+
+class RemoveMember(_GroupsEndpoint):
+    """``POST /api/2.0/groups/remove-member``."""
+
+    permissions = {"POST": Permission.MANAGE_DIRECTORY}
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        parent, member = _membership(_body(req))
+        self._groups.remove_member(parent, member)
+        resp.media = {}
+
+
+class ListGroups(_GroupsEndpoint):
+    """``GET /api/2.0/groups/list``: every group's name."""
+
+    permissions = {"GET": Permission.READ_DIRECTORY}
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        resp.media = {"group_names": self._groups.list_names()}
+
+
+class ListMembers(_GroupsEndpoint):
+    """``GET /api/2.0/groups/list-members?group_name=...``: direct members."""
+
+    # Memberships are outside the limited directory view of non-admins.
+    permissions = {"GET": Permission.MANAGE_DIRECTORY}
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        name = required_text(_parameters(req), "group_name")
+        resp.media = {"members": self._groups.list_members(name)}
+
+
+class ListParents(_GroupsEndpoint):
+    """``GET /api/2.0/groups/list-parents?user_name=...`` (or ``group_name``)."""
+
+    permissions = {"GET": Permission.MANAGE_DIRECTORY}
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        member = Named.from_fields(_parameters(req))
+        resp.media = {"group_names": self._groups.list_parents(member)}
+
+
+def add_routes(app: App, groups: DatabricksGroups) -> None:
+    app.add_route(f"{API}/groups/create", CreateGroup(groups))
+    app.add_route(f"{API}/groups/delete", DeleteGroup(groups))
+    app.add_route(f"{API}/groups/add-member", AddMember(groups))
+    app.add_route(f"{API}/groups/remove-member", RemoveMember(groups))
+    app.add_route(f"{API}/groups/list", ListGroups(groups))
+    app.add_route(f"{API}/groups/list-members", ListMembers(groups))
+    app.add_route(f"{API}/groups/list-parents", ListParents(groups))
