@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import statistics
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from wrk import Measurement, Scenario
@@ -25,35 +25,6 @@ them.
 
 
 @dataclasses.dataclass(frozen=True)
-class Result:
-    """One scenario's measurements, one from each round of a run.
-
-    A figure is the median over the rounds: a burst of other work on the
-    machine spoils one round, and the median leaves it out.
-    """
-
-    scenario: Scenario
-    rounds: tuple[Measurement, ...]
-
-    @property
-    def requests_per_second(self) -> float:
-        return statistics.median(m.requests_per_second for m in self.rounds)
-
-    @property
-    def p50_ms(self) -> float:
-        return statistics.median(m.p50_ms for m in self.rounds)
-
-    @property
-    def p99_ms(self) -> float:
-        return statistics.median(m.p99_ms for m in self.rounds)
-
-    @property
-    def failure(self) -> str | None:
-        """Why this result cannot be trusted, or None if it can."""
-        return next((m.failure for m in self.rounds if m.failure), None)
-
-
-@dataclasses.dataclass(frozen=True)
 class Target:
     """The least fraction of the floor's throughput a scenario should reach."""
 
@@ -63,10 +34,38 @@ class Target:
 
 
 @dataclasses.dataclass(frozen=True)
+class Pair:
+    """A SCIM scenario and its floor, measured one right after the other."""
+
+    floor: Measurement
+    scenario: Measurement
+
+    @property
+    def ratio(self) -> float | None:
+        """The scenario's share of the floor's throughput, if both can be trusted."""
+        if self.floor.failure or self.scenario.failure:
+            return None
+        return self.scenario.requests_per_second / self.floor.requests_per_second
+
+
+@dataclasses.dataclass(frozen=True)
 class Comparison:
+    """A target and its pair of measurements from each round of a run.
+
+    The ratio is the median of the rounds' ratios: a burst of other work on
+    the machine spoils one round, and the median leaves it out.
+    """
+
     target: Target
-    # None when the scenario or its floor failed, so no ratio can be trusted.
-    ratio: float | None
+    rounds: tuple[Pair, ...]
+
+    @property
+    def ratio(self) -> float | None:
+        """None when any measurement failed, so no ratio can be trusted."""
+        ratios = [pair.ratio for pair in self.rounds]
+        if any(ratio is None for ratio in ratios):
+            return None
+        return statistics.median(ratio for ratio in ratios if ratio is not None)
 
     @property
     def passed(self) -> bool:
@@ -107,36 +106,51 @@ class Setup:
     wrk_command: str
 
 
-def compare(targets: Sequence[Target], results: Sequence[Result]) -> list[Comparison]:
-    """Each target's ratio of scenario to floor throughput, from one run."""
-    usable = {
-        result.scenario.name: result.requests_per_second
-        for result in results
-        if result.failure is None
-    }
-    comparisons = []
-    for target in targets:
-        scenario, floor = usable.get(target.scenario), usable.get(target.floor)
-        ratio = scenario / floor if scenario is not None and floor else None
-        comparisons.append(Comparison(target, ratio))
-    return comparisons
+@dataclasses.dataclass(frozen=True)
+class Result:
+    """Every measurement of one scenario in a run; figures are medians."""
+
+    scenario: Scenario
+    measurements: tuple[Measurement, ...]
+
+    @property
+    def requests_per_second(self) -> float:
+        return statistics.median(m.requests_per_second for m in self.measurements)
+
+    @property
+    def p50_ms(self) -> float:
+        return statistics.median(m.p50_ms for m in self.measurements)
+
+    @property
+    def p99_ms(self) -> float:
+        return statistics.median(m.p99_ms for m in self.measurements)
+
+    @property
+    def failure(self) -> str | None:
+        """Why this scenario cannot be trusted, or None if it can."""
+        return next((m.failure for m in self.measurements if m.failure), None)
 
 
-def markdown(
-    context: Context,
-    setup: Setup,
-    results: Sequence[Result],
-    comparisons: Sequence[Comparison],
-) -> str:
+def results(comparisons: Sequence[Comparison]) -> list[Result]:
+    """Each scenario's measurements, floors included, in the order first run."""
+    by_scenario: dict[Scenario, list[Measurement]] = {}
+    for comparison in comparisons:
+        for pair in comparison.rounds:
+            for measurement in (pair.floor, pair.scenario):
+                by_scenario.setdefault(measurement.scenario, []).append(measurement)
+    return [Result(scenario, tuple(runs)) for scenario, runs in by_scenario.items()]
+
+
+def markdown(context: Context, setup: Setup, comparisons: Sequence[Comparison]) -> str:
     title = "Quick run (not recorded)" if context.quick else "Latest run"
     return "\n\n".join(
         [
             f"## {title}",
             _context_list(context, setup),
-            "### Throughput and latency",
-            _result_table(results),
             "### Against the floor",
             _comparison_table(comparisons),
+            "### Throughput and latency",
+            _result_table(results(comparisons)),
         ]
     )
 
@@ -169,7 +183,10 @@ def _context_list(context: Context, setup: Setup) -> str:
             f"Data: SQLite, {context.users:,} seeded users, and more as each "
             "round's POST scenario adds them"
         ),
-        f"Load: {setup.load}; {_plural(context.rounds, 'round')} of every scenario",
+        (
+            f"Load: {setup.load}; {_plural(context.rounds, 'round')}, in each of "
+            "which every SCIM scenario runs right after its floor"
+        ),
         f"Pinning: {context.pinning}",
         f"Command: `{context.command}`",
         f"Each scenario, in round 1: `{setup.wrk_command}`",
@@ -182,7 +199,7 @@ def _result_table(results: Sequence[Result]) -> str:
         [
             result.scenario.name,
             f"{result.requests_per_second:,.0f}",
-            " / ".join(f"{m.requests_per_second:,.0f}" for m in result.rounds),
+            _range(m.requests_per_second for m in result.measurements),
             f"{result.p50_ms:.2f}",
             f"{result.p99_ms:.2f}",
             f"`{' '.join(result.scenario.arguments)}`",
@@ -190,7 +207,7 @@ def _result_table(results: Sequence[Result]) -> str:
         ]
         for result in results
     ]
-    header = ["Scenario", "Requests/s", "Each round", "p50 ms", "p99 ms"]
+    header = ["Scenario", "Requests/s", "Lowest, highest", "p50 ms", "p99 ms"]
     return _table([*header, "Script args", "Status"], rows, numeric={1, 2, 3, 4})
 
 
@@ -198,13 +215,24 @@ def _comparison_table(comparisons: Sequence[Comparison]) -> str:
     rows = [
         [
             f"{comparison.target.scenario} ÷ {comparison.target.floor}",
-            "n/a" if comparison.ratio is None else f"{comparison.ratio:.1%}",
+            _percent(comparison.ratio),
+            " / ".join(_percent(pair.ratio) for pair in comparison.rounds),
             f"≥ {comparison.target.minimum:.0%}",
             comparison.verdict(),
         ]
         for comparison in comparisons
     ]
-    return _table(["Ratio", "Measured", "Target", "Result"], rows, numeric={1, 2})
+    header = ["Ratio", "Median", "Each round", "Target", "Result"]
+    return _table(header, rows, numeric={1, 2, 3})
+
+
+def _percent(ratio: float | None) -> str:
+    return "n/a" if ratio is None else f"{ratio:.1%}"
+
+
+def _range(values: Iterable[float]) -> str:
+    ordered = sorted(values)
+    return f"{ordered[0]:,.0f}, {ordered[-1]:,.0f}"
 
 
 def _plural(count: int, noun: str) -> str:

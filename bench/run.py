@@ -4,11 +4,12 @@
 
 The SCIM server is set up from scratch (``scim-server init`` on an empty
 database, ten thousand users, ``scim-server serve``) and a do-nothing Falcon
-app is served beside it by the same gunicorn command line; wrk drives each
-scenario against one or the other, in rounds. The run prints requests per
-second, latency and each SCIM scenario's share of the floor's throughput,
-and a full run also rewrites its section of bench/RESULTS.md.
-bench/README.md says how to read the numbers.
+app is served beside it by the same gunicorn command line. In each of a
+few rounds, wrk drives every SCIM scenario right after the floor scenario
+it is read against. The run prints each SCIM scenario's share of the
+floor's throughput, requests per second and latency, and a full run also
+rewrites its section of bench/RESULTS.md. bench/README.md says how to read
+the numbers.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ import seed
 import servers
 import wrk
 from cpus import Pinning
-from report import Context, Result, Setup, Target
+from report import Comparison, Context, Pair, Setup, Target
 from servers import Running
 from wrk import Load, Measurement, Scenario
 
@@ -66,17 +67,17 @@ TARGETS = (
 # seeded users, and the admin that init creates makes one user more.
 LAST_START_INDEX = USERS - PAGE_SIZE + 1
 
-# One round, in the order it runs. Each floor is measured just before the
-# SCIM scenarios that are read against it, so that a change in what else
-# the machine is doing falls between the two as seldom as possible.
-ROUND = (
-    Scenario(FLOOR_GET, "/", ("get",), floor=True),
-    Scenario(GET_BY_ID, USERS_PATH, ("item", wrk.relative(IDS_FILE))),
-    Scenario(GET_FILTERED, USERS_PATH, ("filter", wrk.relative(NAMES_FILE))),
-    Scenario(GET_PAGE, USERS_PATH, ("page", str(LAST_START_INDEX), str(PAGE_SIZE))),
-    Scenario(FLOOR_POST, "/", ("post",), floor=True),
-    Scenario(POST_USER, USERS_PATH, ("post",)),
-)
+SCENARIOS = {
+    scenario.name: scenario
+    for scenario in (
+        Scenario(FLOOR_GET, "/", ("get",), floor=True),
+        Scenario(GET_BY_ID, USERS_PATH, ("item", wrk.relative(IDS_FILE))),
+        Scenario(GET_FILTERED, USERS_PATH, ("filter", wrk.relative(NAMES_FILE))),
+        Scenario(GET_PAGE, USERS_PATH, ("page", str(LAST_START_INDEX), str(PAGE_SIZE))),
+        Scenario(FLOOR_POST, "/", ("post",), floor=True),
+        Scenario(POST_USER, USERS_PATH, ("post",)),
+    )
+}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -104,19 +105,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     # here means other work was running and the numbers are noisier.
     load_before = os.getloadavg()[0]
     try:
-        setup, results = _measure(plan, pinning, wrk_version)
+        setup, comparisons = _measure(plan, pinning, wrk_version)
     except (servers.ServerError, wrk.LoadError) as ex:
         print(f"bench: {ex}", file=sys.stderr)
         return 1
 
     context = _context(plan, pinning, started, load_before)
-    comparisons = report.compare(TARGETS, results)
-    section = report.markdown(context, setup, results, comparisons)
+    section = report.markdown(context, setup, comparisons)
     print(section)
     if not plan.quick:
         report.write_results(RESULTS, section)
         print(f"\nWrote {RESULTS}", file=sys.stderr)
-    return 1 if any(result.failure for result in results) else 0
+    failed = any(result.failure for result in report.results(comparisons))
+    return 1 if failed else 0
 
 
 def _parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -136,8 +137,12 @@ def _parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def _measure(
     plan: Plan, pinning: Pinning, wrk_version: str
-) -> tuple[Setup, list[Result]]:
-    """Set up both servers and drive them with every round's scenarios."""
+) -> tuple[Setup, list[Comparison]]:
+    """Set up both servers and measure every target in every round.
+
+    Each SCIM scenario runs right after the floor it is read against, so
+    that the two see the machine in much the same state.
+    """
     OUT_DIR.mkdir(exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="scim-bench-") as data_dir:
         environ = servers.scim_environ(Path(data_dir))
@@ -152,13 +157,14 @@ def _measure(
             servers.floor_server(scim, pinning, OUT_DIR / "floor.log") as floor,
         ):
             bench = _Bench(scim, floor, token, _load(plan, scim), pinning)
-            measured: dict[Scenario, list[Measurement]] = {s: [] for s in ROUND}
+            rounds: dict[Target, list[Pair]] = {target: [] for target in TARGETS}
             for number in range(1, plan.rounds + 1):
                 _progress(f"Round {number} of {plan.rounds}")
-                for scenario in ROUND:
-                    measured[scenario].append(bench.measure(scenario, number))
-    results = [Result(scenario, tuple(runs)) for scenario, runs in measured.items()]
-    return _setup(scim, bench.load, pinning, wrk_version), results
+                for target in TARGETS:
+                    pair = bench.measure_pair(target, number)
+                    rounds[target].append(pair)
+    comparisons = [Comparison(target, tuple(pairs)) for target, pairs in rounds.items()]
+    return _setup(scim, bench.load, pinning, wrk_version), comparisons
 
 
 def _load(plan: Plan, server: Running) -> Load:
@@ -183,7 +189,22 @@ class _Bench:
     load: Load
     pinning: Pinning
 
-    def measure(self, scenario: Scenario, round_number: int) -> Measurement:
+    def measure_pair(self, target: Target, round_number: int) -> Pair:
+        """The target's floor, then its scenario, in one round."""
+        # wrk's reports are named after the target, so that each of a
+        # round's floor runs keeps its own.
+        name = f"wrk-{round_number}-{_slug(target.scenario)}"
+        floor = self._measure(
+            SCENARIOS[target.floor], round_number, OUT_DIR / f"{name}-floor.txt"
+        )
+        scenario = self._measure(
+            SCENARIOS[target.scenario], round_number, OUT_DIR / f"{name}.txt"
+        )
+        return Pair(floor, scenario)
+
+    def _measure(
+        self, scenario: Scenario, round_number: int, raw_output: Path
+    ) -> Measurement:
         _progress(
             f"  {scenario.name}: {self.load.warmup_seconds} s warm-up, "
             f"{self.load.seconds} s measured"
@@ -196,7 +217,7 @@ class _Bench:
             self.pinning,
             round_number=round_number,
             token=None if scenario.floor else self.token,
-            raw_output=OUT_DIR / f"wrk-{_slug(scenario.name)}-{round_number}.txt",
+            raw_output=raw_output,
         )
         if measurement.failure:
             _progress(f"    FAILED: {measurement.failure}; see {server.log}")
