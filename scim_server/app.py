@@ -11,7 +11,7 @@ from scim_server.cursors import CursorCodec
 from scim_server.middleware import BearerAuthentication, DatabaseSession, RequestId
 from scim_server.passwords import PasswordHasher
 from scim_server.provisioning import Provisioning
-from scim_server.resources import discovery
+from scim_server.resources import bulk, discovery
 from scim_server.resources.scim import (
     Collection,
     Item,
@@ -81,6 +81,7 @@ def _add_routes(app: App, settings: Settings, keys: KeyRing) -> None:
     for kind in kinds:
         _add_kind(app, kind, settings, cursors)
     app.add_route(f"{SCIM_PREFIX}/.search", RootSearch(kinds, settings))
+    app.add_route(f"{SCIM_PREFIX}/Bulk", bulk.Bulk(provisioning, settings))
 
 
 def _add_kind(

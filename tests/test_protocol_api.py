@@ -221,10 +221,8 @@ class TestDiscovery:
     def test_service_provider_config_claims_only_what_works(self, client):
         config = client.simulate_get("/scim/v2/ServiceProviderConfig").json
 
-        for feature in ("patch", "etag", "changePassword"):
+        for feature in ("patch", "etag", "changePassword", "bulk"):
             assert config[feature]["supported"] is True
-        # Bulk does not exist yet; it must turn true only with the feature.
-        assert config["bulk"]["supported"] is False
         assert config["filter"] == {"supported": True, "maxResults": 200}
         assert config["sort"] == {"supported": True}
         assert config["pagination"] == {

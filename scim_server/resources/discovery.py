@@ -23,7 +23,11 @@ class ServiceProviderConfig:
             "schemas": [SERVICE_PROVIDER_CONFIG_SCHEMA],
             "documentationUri": "https://datatracker.ietf.org/doc/html/rfc7644",
             "patch": {"supported": True},
-            "bulk": {"supported": False, "maxOperations": 0, "maxPayloadSize": 0},
+            "bulk": {
+                "supported": True,
+                "maxOperations": self._settings.bulk_max_operations,
+                "maxPayloadSize": self._settings.bulk_max_payload_size,
+            },
             "filter": {"supported": True, "maxResults": self._settings.max_page_size},
             "changePassword": {"supported": True},
             "sort": {"supported": True},
