@@ -21,6 +21,9 @@ SCIM_MEDIA_TYPE = "application/scim+json"
 ERROR_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:Error"
 LIST_RESPONSE_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
 SEARCH_REQUEST_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:SearchRequest"
+PATCH_OP_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
+BULK_REQUEST_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:BulkRequest"
+BULK_RESPONSE_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:BulkResponse"
 USER_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:User"
 GROUP_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:Group"
 ENTERPRISE_USER_SCHEMA = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
@@ -89,6 +92,9 @@ class SCIMClient:
     def put(self, path: str, body: Any, params: Params | None = None) -> Response:
         return self.request("PUT", path, body=body, params=params)
 
+    def patch(self, path: str, body: Any, params: Params | None = None) -> Response:
+        return self.request("PATCH", path, body=body, params=params)
+
     def delete(self, path: str) -> Response:
         return self.request("DELETE", path)
 
@@ -154,6 +160,11 @@ def _connect(
     if parts.scheme == "http":
         return http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
     raise ValueError(f"unsupported URL scheme {parts.scheme!r}")
+
+
+def patch_op(*operations: Mapping[str, Any]) -> dict[str, Any]:
+    """A PatchOp request body (RFC 7644 §3.5.2) holding ``operations``."""
+    return {"schemas": [PATCH_OP_SCHEMA], "Operations": list(operations)}
 
 
 def assert_scim_error(
