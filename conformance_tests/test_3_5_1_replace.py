@@ -89,6 +89,52 @@ def test_an_id_in_the_body_cannot_move_the_resource(client, provisioner, grace):
     assert "title" not in untouched
 
 
+@pytest.mark.beyond_rfc
+def test_an_id_that_contradicts_the_url_is_refused(client, provisioner, grace):
+    """This server refuses, rather than ignores, a PUT body whose id names
+    another resource than the URL does: 400 invalidValue (RFC 7644 §3.12),
+    so that a client's mix-up is reported instead of applied to the wrong
+    user."""
+    other = provisioner.user("other")
+    body = user_body(grace["userName"], id=other["id"], title="Moved?")
+
+    response = client.put(f"/Users/{grace['id']}", body)
+
+    assert_scim_error(response, 400, "invalidValue")
+    assert client.get(f"/Users/{grace['id']}").json()["title"] == "Rear Admiral"
+
+
+def test_omitted_attributes_lose_their_values(client, provisioner):
+    """RFC 7644 §3.5.1: PUT replaces the whole resource; readWrite attributes
+    the body omits MAY be cleared or given a default value, so the values
+    they had do not survive."""
+    email = "grace@navy.example"
+    grace = provisioner.user(
+        "grace", title="Rear Admiral", nickName="Amazing", emails=[{"value": email}]
+    )
+
+    response = client.put(f"/Users/{grace['id']}", user_body(grace["userName"]))
+
+    assert response.status == 200, str(response)
+    for replaced in (response.json(), client.get(f"/Users/{grace['id']}").json()):
+        assert replaced.get("title") != "Rear Admiral"
+        assert replaced.get("nickName") != "Amazing"
+        assert email not in str(replaced.get("emails"))
+
+
+def test_a_password_is_accepted_and_never_returned(client, grace):
+    """RFC 7643 §4.1.1: password is writeOnly, so a PUT may set it, and it
+    is returned never (RFC 7643 §7), neither in the PUT's answer nor later."""
+    body = user_body(grace["userName"], password="Wr1te-0nly!")
+
+    response = client.put(f"/Users/{grace['id']}", body)
+
+    assert response.status == 200, str(response)
+    for answer in (response, client.get(f"/Users/{grace['id']}")):
+        assert b"password" not in answer.body
+        assert b"Wr1te-0nly!" not in answer.body
+
+
 def test_taking_another_users_name_is_409_uniqueness(client, provisioner, grace):
     """RFC 7644 §3.12: a PUT that would repeat a unique value in use, such as
     userName (RFC 7643 §4.1.1), is 409 with scimType uniqueness."""
