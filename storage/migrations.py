@@ -14,17 +14,53 @@ from collections.abc import Callable
 from typing import Any
 
 import peewee
+import playhouse.migrate
+from playhouse.migrate import SchemaMigrator
 
 from storage.database import is_postgresql, transaction
-from storage.models import ALL_MODELS, SchemaVersion
+from storage.models import ALL_MODELS, DocumentField, SchemaVersion, UTCDateTimeField
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
-# Steps that upgrade version N-1 to N, keyed by N. Version 1 is the first
-# schema, so there is nothing to upgrade from yet.
-UPGRADES: dict[int, Callable[[peewee.Database], None]] = {}
+
+def _upgrade_to_2(db: peewee.Database) -> None:
+    """Token scopes, where and when tokens were used or refused; audit log."""
+
+    # The table as this version defines it, frozen here so that later
+    # changes to the AuditEvent model cannot change what this step creates.
+    class AuditEventV2(peewee.Model):
+        id = peewee.BigAutoField()
+        at = UTCDateTimeField()
+        event = peewee.CharField(max_length=16)
+        actor_id = peewee.BigIntegerField(null=True)
+        subject_id = peewee.BigIntegerField(null=True)
+        token_id = peewee.BigIntegerField(null=True)
+        address = peewee.TextField(null=True)
+        detail = DocumentField(null=True)
+
+        class Meta:
+            table_name = "audit_event"
+
+    with db.bind_ctx([AuditEventV2]):
+        db.create_tables([AuditEventV2])
+    migrator = SchemaMigrator.from_database(db)
+    playhouse.migrate.migrate(
+        migrator.add_index("audit_event", ("token_id", "at")),
+        migrator.add_index("audit_event", ("at",)),
+        migrator.add_column("access_token", "scopes", peewee.TextField(null=True)),
+        migrator.add_column(
+            "access_token", "last_used_address", peewee.TextField(null=True)
+        ),
+        migrator.add_column(
+            "access_token", "last_rejected", UTCDateTimeField(null=True)
+        ),
+    )
+
+
+# Steps that upgrade version N-1 to N, keyed by N.
+UPGRADES: dict[int, Callable[[peewee.Database], None]] = {2: _upgrade_to_2}
 
 
 class SchemaTooNew(RuntimeError):

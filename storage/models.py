@@ -178,10 +178,48 @@ class AccessToken(BaseModel):
     created = UTCDateTimeField()
     expires = UTCDateTimeField(null=True)
     revoked = UTCDateTimeField(null=True)
+    # Space-separated scope names, sorted; NULL grants the owner's full
+    # rights. A token's scopes can only narrow what its owner may do.
+    scopes = peewee.TextField(null=True)
+    # Refreshed at most once a minute, so recording use is not a write on
+    # every request (tokens.verification explains the rule).
     last_used = UTCDateTimeField(null=True)
+    last_used_address = peewee.TextField(null=True)
+    # When a refusal of this token was last written to the audit log, so
+    # that a client retrying with a dead token adds one record a minute, not
+    # one per request, and an expired token is recorded once.
+    last_rejected = UTCDateTimeField(null=True)
 
     class Meta:
         table_name = "access_token"
+
+
+class AuditEvent(BaseModel):
+    """Something that happened to a token, kept after the token is gone.
+
+    The ids have no foreign keys on purpose: the record of what a token did
+    must outlive the token and its owner. No column ever holds a secret; a
+    token that matched no row is named by its hint alone.
+    """
+
+    id = peewee.BigAutoField()
+    at = UTCDateTimeField()
+    event = peewee.CharField(max_length=16)
+    # The user who caused the event; NULL for the command line and for the
+    # server's own actions (expiry, sweeps).
+    actor_id = peewee.BigIntegerField(null=True)
+    # The owner of the token concerned.
+    subject_id = peewee.BigIntegerField(null=True)
+    token_id = peewee.BigIntegerField(null=True)
+    address = peewee.TextField(null=True)
+    detail = DocumentField(null=True)
+
+    class Meta:
+        table_name = "audit_event"
+        indexes = (
+            (("token_id", "at"), False),
+            (("at",), False),
+        )
 
 
 ALL_MODELS: list[type[BaseModel]] = [
@@ -192,4 +230,5 @@ ALL_MODELS: list[type[BaseModel]] = [
     Group,
     Membership,
     AccessToken,
+    AuditEvent,
 ]
