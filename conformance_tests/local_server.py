@@ -28,11 +28,14 @@ POLL_INTERVAL = 0.05
 # Settings of the throwaway server. Cheap password hashes keep user creation
 # fast; hashing strength is no part of the protocol. A small page cap lets a
 # test ask for more than filter.maxResults and see the count lowered without
-# creating a thousand users.
+# creating a thousand users; small Bulk limits likewise let a test go past
+# maxOperations and maxPayloadSize with a small request.
 SETTINGS = {
     "SCIM_PASSWORD_SCRYPT_LOG2_N": "10",
     "SCIM_DEFAULT_PAGE_SIZE": "20",
     "SCIM_MAX_PAGE_SIZE": "20",
+    "SCIM_BULK_MAX_OPERATIONS": "20",
+    "SCIM_BULK_MAX_PAYLOAD_SIZE": "65536",
 }
 # Two worker processes, so that nothing passes only because one process
 # remembers what it was told.
