@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime
 
 import peewee
 
@@ -14,9 +15,8 @@ from storage import users as user_store
 from storage.database import transaction
 from storage.migrations import migrate
 from storage.records import GroupFields, UserFields
-from tokens import IssuedToken, KeyRing, issue
+from tokens import IssuedToken, KeyRing, TokenPolicy, issue
 from tokens.keys import load_or_create
-from tokens.lifecycle import TokenPolicy
 
 BUILTIN_GROUPS = ("admins", "users")
 
@@ -31,9 +31,12 @@ class InitReport:
 
 
 def token_policy(settings: Settings) -> TokenPolicy:
+    unused_days = settings.token_unused_days
     return TokenPolicy(
         default_lifetime=settings.token_default_lifetime,
         max_lifetime=settings.token_max_lifetime,
+        quota=settings.token_quota or None,
+        unused_limit=datetime.timedelta(days=unused_days) if unused_days else None,
     )
 
 

@@ -22,6 +22,11 @@ _DURATION = re.compile(r"(?P<number>\d+)\s*(?P<unit>[smhdw]?)")
 _UNIT_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 
+# A century: a longer limit is no limit in practice, and a far longer one
+# would put the sweep's cutoff before the year 1, which datetime cannot hold.
+MAX_UNUSED_DAYS = 36_500
+
+
 class SettingsError(ValueError):
     """An environment variable holds a value that cannot be used."""
 
@@ -62,6 +67,10 @@ class Settings:
     token_key_file: Path = Path()
     token_default_lifetime: datetime.timedelta | None = datetime.timedelta(days=90)
     token_max_lifetime: datetime.timedelta | None = datetime.timedelta(days=365)
+    # Most live tokens one user may hold; 0 for no limit.
+    token_quota: int = 100
+    # Tokens unused for this many days are revoked; 0 never revokes them.
+    token_unused_days: int = 0
     password_log2_n: int = 15
     database_pool_size: int = 8
     cursor_lifetime: datetime.timedelta = datetime.timedelta(hours=1)
@@ -95,6 +104,13 @@ class Settings:
         # scrypt needs n = 2^value > 1; at 2^20 one hash already takes 1 GiB.
         if not 1 <= self.password_log2_n <= 20:
             raise SettingsError("SCIM_PASSWORD_SCRYPT_LOG2_N must be between 1 and 20")
+        if self.token_quota < 0:
+            raise SettingsError("SCIM_TOKEN_QUOTA must be 0 (no limit) or more")
+        if not 0 <= self.token_unused_days <= MAX_UNUSED_DAYS:
+            raise SettingsError(
+                "SCIM_TOKEN_UNUSED_DAYS must be between 0 (never revoke unused"
+                f" tokens) and {MAX_UNUSED_DAYS}"
+            )
         maximum, default = self.token_max_lifetime, self.token_default_lifetime
         if maximum is not None and (default is None or default > maximum):
             raise SettingsError(
@@ -136,6 +152,8 @@ class Settings:
             token_key_file=Path(text("SCIM_TOKEN_KEY_FILE", "")),
             token_default_lifetime=duration("SCIM_TOKEN_DEFAULT_LIFETIME", "90d"),
             token_max_lifetime=duration("SCIM_TOKEN_MAX_LIFETIME", "365d"),
+            token_quota=integer("SCIM_TOKEN_QUOTA", 100),
+            token_unused_days=integer("SCIM_TOKEN_UNUSED_DAYS", 0),
             password_log2_n=integer("SCIM_PASSWORD_SCRYPT_LOG2_N", 15),
             database_pool_size=integer("SCIM_DATABASE_POOL_SIZE", 8),
             bulk_max_operations=integer("SCIM_BULK_MAX_OPERATIONS", 1000),

@@ -57,6 +57,25 @@ class KeyRing:
         key = self.keys[key_id]
         return hmac.new(key, token.encode(), hashlib.sha256).hexdigest()
 
+    def with_new_key(self) -> KeyRing:
+        """This ring plus a new random key, which becomes the current one."""
+        key_id = new_key_id()
+        while key_id in self.keys:
+            key_id = new_key_id()
+        keys = {**self.keys, key_id: secrets.token_bytes(KEY_BYTES)}
+        return KeyRing(current=key_id, keys=keys)
+
+    def without(self, key_id: str) -> KeyRing:
+        """This ring less ``key_id``, which must not be the current key."""
+        if key_id not in self.keys:
+            raise KeyFileError(f"the key ring has no key {key_id!r}")
+        if key_id == self.current:
+            raise KeyFileError(
+                f"key {key_id!r} is the current key; rotate to a new one first"
+            )
+        keys = {kid: key for kid, key in self.keys.items() if kid != key_id}
+        return KeyRing(current=self.current, keys=keys)
+
     @classmethod
     def generate(cls) -> KeyRing:
         key_id = new_key_id()

@@ -1,16 +1,31 @@
-"""Issuing and verifying personal access tokens."""
+"""Issuing, listing, rotating and revoking tokens, and retiring their keys.
+
+Every change is recorded in the audit log in the transaction that makes it.
+These functions decide nothing about who may call them: the caller has
+already made the authorisation decision and passes the acting user's id
+(None for the command line) for the audit record.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 import datetime
 import logging
+from collections.abc import Iterable
 
+from storage import audit as audit_store
 from storage import tokens as token_store
+from storage import users as user_store
+from storage.database import transaction
 from storage.ids import IdSource, random_id
+from storage.tokens import TokenRecord
+from tokens import audit
 from tokens import format as token_format
-from tokens.errors import InvalidToken, TokenPolicyError
+from tokens.audit import Event
+from tokens.errors import KeyInUse, TokenNotFound, TokenPolicyError, TokenQuotaExceeded
 from tokens.keys import KeyRing
+from tokens.policy import TokenPolicy
+from tokens.scopes import Scopes, parse_scopes
 
 log = logging.getLogger(__name__)
 
@@ -29,46 +44,6 @@ class IssuedToken:
         return f"IssuedToken(id={self.id}, hint={self.hint!r})"
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class Principal:
-    """Who a verified token speaks for."""
-
-    user_id: int
-    user_name: str
-    token_id: int
-    is_admin: bool
-
-
-# Asked for as a lifetime, this means "never expires"; None means "the
-# policy's default".
-NO_EXPIRY = datetime.timedelta.max
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class TokenPolicy:
-    default_lifetime: datetime.timedelta | None
-    max_lifetime: datetime.timedelta | None
-
-    def expiry(
-        self, now: datetime.datetime, lifetime: datetime.timedelta | None
-    ) -> datetime.datetime | None:
-        """When a token asked for with ``lifetime`` expires (None: never).
-
-        A lifetime above the maximum is refused rather than shortened, so the
-        caller never holds a token that dies earlier than it asked for.
-        """
-        chosen = lifetime if lifetime is not None else self.default_lifetime
-        if chosen == NO_EXPIRY:
-            chosen = None
-        if chosen is not None and chosen <= datetime.timedelta(0):
-            raise TokenPolicyError("token lifetime must be positive")
-        if self.max_lifetime is not None and (
-            chosen is None or chosen > self.max_lifetime
-        ):
-            raise TokenPolicyError(f"token lifetime may not exceed {self.max_lifetime}")
-        return None if chosen is None else now + chosen
-
-
 def issue(
     keys: KeyRing,
     policy: TokenPolicy,
@@ -77,10 +52,216 @@ def issue(
     now: datetime.datetime,
     lifetime: datetime.timedelta | None = None,
     comment: str | None = None,
+    scopes: Iterable[str] | None = None,
+    actor_id: int | None = None,
+    address: str | None = None,
     id_source: IdSource = random_id,
 ) -> IssuedToken:
-    """Create a token for ``user_id``; its secret is in the result only."""
+    """Create a token for ``user_id``; its secret is in the result only.
+
+    ``scopes`` None gives the token its owner's full rights (see
+    ``tokens.scopes``). Raises TokenPolicyError for a lifetime or scopes the
+    policy refuses or an owner that does not exist, and TokenQuotaExceeded
+    when the owner already holds ``policy.quota`` live tokens.
+    """
+    granted = parse_scopes(scopes)
     expires = policy.expiry(now, lifetime)
+    with transaction():
+        _check_quota(policy, user_id, now)
+        issued = _insert(keys, user_id, now, expires, comment, granted, id_source)
+        audit.record(
+            Event.CREATED,
+            at=now,
+            actor_id=actor_id,
+            subject_id=user_id,
+            token_id=issued.id,
+            address=address,
+        )
+    log.info("issued token %d for user %d", issued.id, user_id)
+    return issued
+
+
+def rotate(
+    keys: KeyRing,
+    policy: TokenPolicy,
+    token_id: int,
+    *,
+    now: datetime.datetime,
+    grace: datetime.timedelta,
+    lifetime: datetime.timedelta | None = None,
+    actor_id: int | None = None,
+    address: str | None = None,
+    id_source: IdSource = random_id,
+) -> IssuedToken:
+    """Issue a replacement for a token and let the old one run out.
+
+    The replacement has the old token's owner, comment and scopes, a
+    lifetime from the policy, and the current key. The old token keeps
+    working for ``grace``: its expiry is lowered to ``now + grace`` if that
+    is sooner, never raised. The old token does not count against the
+    owner's quota, since it is on its way out. Raises TokenNotFound, and
+    TokenPolicyError for a token that is already revoked or expired.
+    """
+    if grace < datetime.timedelta(0):
+        raise TokenPolicyError("the grace period must not be negative")
+    expires = policy.expiry(now, lifetime)
+    with transaction():
+        old = token_store.lock_token(token_id)
+        if old is None:
+            raise TokenNotFound(token_id)
+        if not old.is_live(now):
+            raise TokenPolicyError(
+                f"token {token_id} is revoked or expired; issue a new one instead"
+            )
+        _check_quota(policy, old.user_id, now, excluding=old.id)
+        issued = _insert(
+            keys, old.user_id, now, expires, old.comment, old.scopes, id_source
+        )
+        old_expires = now + grace
+        if old.expires is not None:
+            old_expires = min(old.expires, old_expires)
+        token_store.lower_expiry(old.id, old_expires)
+        _record_rotation(old, issued, old_expires, now, actor_id, address)
+    log.info("rotated token %d into %d", old.id, issued.id)
+    return issued
+
+
+def revoke(
+    token_id: int,
+    *,
+    now: datetime.datetime,
+    actor_id: int | None = None,
+    address: str | None = None,
+) -> bool:
+    """Revoke a token, effective on the next request everywhere.
+
+    Returns False, changing nothing, if it was revoked already; raises
+    TokenNotFound if there is no such token.
+    """
+    with transaction():
+        token = token_store.find_token(token_id)
+        if token is None:
+            raise TokenNotFound(token_id)
+        if not token_store.revoke_token(token_id, now):
+            return False
+        audit.record(
+            Event.REVOKED,
+            at=now,
+            actor_id=actor_id,
+            subject_id=token.user_id,
+            token_id=token_id,
+            address=address,
+        )
+    log.info("revoked token %d", token_id)
+    return True
+
+
+def list_tokens(user_id: int | None = None) -> list[TokenRecord]:
+    """Tokens of one user, or of everyone, oldest first, revoked included.
+
+    No secret and no hash of one is in the result.
+    """
+    return token_store.list_tokens(user_id)
+
+
+def find_token(token_id: int) -> TokenRecord | None:
+    return token_store.find_token(token_id)
+
+
+def revoke_unused(policy: TokenPolicy, *, now: datetime.datetime) -> list[int]:
+    """Revoke every live token idle for ``policy.unused_limit``; their ids.
+
+    One UPDATE finds and revokes them, so the cost does not grow with the
+    number revoked. A token never used counts as idle from its creation.
+    """
+    cutoff = policy.unused_cutoff(now)
+    if cutoff is None:
+        return []
+    with transaction():
+        revoked = token_store.revoke_unused(cutoff, now)
+        audit_store.append(
+            [
+                audit.entry(
+                    Event.SWEPT,
+                    at=now,
+                    subject_id=user_id,
+                    token_id=token_id,
+                    unused_since=cutoff.isoformat(),
+                )
+                for token_id, user_id in revoked
+            ]
+        )
+    if revoked:
+        log.info("revoked %d tokens unused since %s", len(revoked), cutoff)
+    return [token_id for token_id, _ in revoked]
+
+
+def retire_key(
+    keys: KeyRing,
+    key_id: str,
+    *,
+    now: datetime.datetime,
+    revoke_tokens: bool = False,
+    actor_id: int | None = None,
+) -> tuple[KeyRing, int]:
+    """The ring without ``key_id``, and how many tokens were revoked for it.
+
+    Tokens hashed under a key stop verifying once it leaves the ring, so a
+    key that live tokens still use is kept (KeyInUse) unless
+    ``revoke_tokens``, which revokes them first, on the record. The current
+    key cannot be retired: rotate first. The caller saves the new ring.
+    """
+    remaining = keys.without(key_id)
+    with transaction():
+        live = token_store.count_live_tokens_under_key(key_id, now)
+        if live and not revoke_tokens:
+            raise KeyInUse(f"key {key_id!r} is still in use by live tokens ({live})")
+        revoked = token_store.revoke_tokens_under_key(key_id, now)
+        audit_store.append(
+            [
+                audit.entry(
+                    Event.REVOKED,
+                    at=now,
+                    actor_id=actor_id,
+                    subject_id=user_id,
+                    token_id=token_id,
+                    reason="key retired",
+                    key_id=key_id,
+                )
+                for token_id, user_id in revoked
+            ]
+        )
+    log.info("retired key %s, revoking %d tokens", key_id, len(revoked))
+    return remaining, len(revoked)
+
+
+def _check_quota(
+    policy: TokenPolicy,
+    user_id: int,
+    now: datetime.datetime,
+    *,
+    excluding: int | None = None,
+) -> None:
+    # Locking the owner makes concurrent requests for the same user's
+    # tokens take turns, so two of them cannot both see room for one more.
+    if user_store.lock_user(user_id) is None:
+        raise TokenPolicyError(f"no user {user_id}")
+    if policy.quota is None:
+        return
+    live = token_store.count_live_tokens(user_id, now, excluding=excluding)
+    if live >= policy.quota:
+        raise TokenQuotaExceeded(user_id, policy.quota)
+
+
+def _insert(
+    keys: KeyRing,
+    user_id: int,
+    now: datetime.datetime,
+    expires: datetime.datetime | None,
+    comment: str | None,
+    scopes: Scopes,
+    id_source: IdSource,
+) -> IssuedToken:
     token = token_format.generate(keys.current)
     hint = token_format.hint(token)
     token_id = token_store.insert_token(
@@ -91,38 +272,37 @@ def issue(
         comment=comment,
         created=now,
         expires=expires,
+        scopes=scopes,
         id_source=id_source,
     )
-    log.info("issued token %d for user %d", token_id, user_id)
     return IssuedToken(id=token_id, token=token, hint=hint, expires=expires)
 
 
-def verify(keys: KeyRing, token: str, *, now: datetime.datetime) -> Principal:
-    """Who ``token`` belongs to; raise InvalidToken for any reason it fails."""
-    try:
-        parts = token_format.parse(token)
-        secret_hash = keys.hash(token, parts.key_id)
-    except token_format.MalformedToken as ex:
-        raise _reject(str(ex)) from None
-    except KeyError:
-        raise _reject("unknown key id") from None
-    owner = token_store.find_token_owner(secret_hash)
-    if owner is None:
-        raise _reject("no such token")
-    if owner.revoked is not None:
-        raise _reject(f"token {owner.token_id} is revoked")
-    if owner.expires is not None and owner.expires <= now:
-        raise _reject(f"token {owner.token_id} expired")
-    if not owner.user_active:
-        raise _reject(f"token {owner.token_id} belongs to an inactive user")
-    return Principal(
-        user_id=owner.user_id,
-        user_name=owner.user_name,
-        token_id=owner.token_id,
-        is_admin=owner.is_admin,
+def _record_rotation(
+    old: TokenRecord,
+    new: IssuedToken,
+    old_expires: datetime.datetime,
+    now: datetime.datetime,
+    actor_id: int | None,
+    address: str | None,
+) -> None:
+    created = audit.entry(
+        Event.CREATED,
+        at=now,
+        actor_id=actor_id,
+        subject_id=old.user_id,
+        token_id=new.id,
+        address=address,
+        replaces=old.id,
     )
-
-
-def _reject(reason: str) -> InvalidToken:
-    log.debug("token rejected: %s", reason)
-    return InvalidToken()
+    rotated = audit.entry(
+        Event.ROTATED,
+        at=now,
+        actor_id=actor_id,
+        subject_id=old.user_id,
+        token_id=old.id,
+        address=address,
+        replacement=new.id,
+        expires=old_expires.isoformat(),
+    )
+    audit_store.append([created, rotated])

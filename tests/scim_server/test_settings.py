@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from scim_server.bootstrap import token_policy
 from scim_server.settings import Settings, SettingsError, parse_duration
 
 DAY = datetime.timedelta(days=1)
@@ -25,6 +26,8 @@ def test_an_empty_environment_gives_the_documented_defaults():
     assert settings.password_log2_n == 15
     assert settings.database_pool_size == 8
     assert settings.cursor_lifetime == datetime.timedelta(hours=1)
+    assert settings.token_quota == 100
+    assert settings.token_unused_days == 0
 
 
 def test_blank_variables_count_as_unset():
@@ -66,6 +69,9 @@ def test_paths_follow_the_data_dir_unless_set_themselves():
         ("SCIM_BULK_MAX_PAYLOAD_SIZE", "65536", "bulk_max_payload_size", 65536),
         ("SCIM_TOKEN_DEFAULT_LIFETIME", "30d", "token_default_lifetime", 30 * DAY),
         ("SCIM_TOKEN_MAX_LIFETIME", "never", "token_max_lifetime", None),
+        ("SCIM_TOKEN_QUOTA", "5", "token_quota", 5),
+        ("SCIM_TOKEN_QUOTA", "0", "token_quota", 0),
+        ("SCIM_TOKEN_UNUSED_DAYS", "90", "token_unused_days", 90),
         (
             "SCIM_CURSOR_LIFETIME",
             "15m",
@@ -137,6 +143,11 @@ def test_parse_duration_refuses_what_it_cannot_read_and_quotes_it(text):
         ("SCIM_BULK_MAX_OPERATIONS", "0"),
         ("SCIM_BULK_MAX_PAYLOAD_SIZE", "-1"),
         ("SCIM_BULK_MAX_PAYLOAD_SIZE", "1MiB"),
+        ("SCIM_TOKEN_QUOTA", "-1"),
+        ("SCIM_TOKEN_QUOTA", "lots"),
+        ("SCIM_TOKEN_UNUSED_DAYS", "-1"),
+        ("SCIM_TOKEN_UNUSED_DAYS", "90d"),
+        ("SCIM_TOKEN_UNUSED_DAYS", "36501"),
     ],
 )
 def test_unusable_values_are_refused_naming_the_variable(variable, value):
@@ -161,3 +172,17 @@ def test_the_clock_keeps_milliseconds_only():
 
     assert now.microsecond % 1000 == 0
     assert now.tzinfo is not None
+
+
+@pytest.mark.parametrize(
+    ("environ", "quota", "unused_limit"),
+    [
+        pytest.param({}, 100, None, id="defaults"),
+        pytest.param({"SCIM_TOKEN_QUOTA": "0"}, None, None, id="no-quota"),
+        pytest.param({"SCIM_TOKEN_UNUSED_DAYS": "30"}, 100, 30 * DAY, id="idle-limit"),
+    ],
+)
+def test_token_policy_follows_the_settings(environ, quota, unused_limit):
+    policy = token_policy(Settings.from_env(environ))
+
+    assert (policy.quota, policy.unused_limit) == (quota, unused_limit)

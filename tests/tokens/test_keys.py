@@ -204,3 +204,55 @@ def test_load_or_create_does_not_replace_a_bad_file(path):
         load_or_create(path)
 
     assert path.read_bytes() == b"{not json"
+
+
+def test_a_new_key_becomes_current_and_the_old_ones_stay():
+    ring = KeyRing.generate()
+
+    rotated = ring.with_new_key()
+
+    assert rotated.current != ring.current
+    assert set(rotated.keys) == {ring.current, rotated.current}
+    assert rotated.keys[ring.current] == ring.keys[ring.current]
+    assert len(rotated.keys[rotated.current]) == KEY_BYTES
+
+
+def test_a_rotated_ring_still_hashes_tokens_under_the_old_key_alike():
+    ring = KeyRing.generate()
+    token = token_format.generate(ring.current)
+
+    rotated = ring.with_new_key()
+
+    assert rotated.hash(token, ring.current) == ring.hash(token, ring.current)
+
+
+def test_without_drops_one_key_and_keeps_the_current_one():
+    ring = KeyRing.generate().with_new_key().with_new_key()
+    oldest = next(key_id for key_id in ring.keys if key_id != ring.current)
+
+    smaller = ring.without(oldest)
+
+    assert oldest not in smaller.keys
+    assert smaller.current == ring.current
+    assert len(smaller.keys) == 2
+
+
+@pytest.mark.parametrize(
+    ("which", "message"),
+    [("current", "is the current key"), ("absent", "has no key")],
+)
+def test_without_refuses_the_current_key_and_an_absent_one(which, message):
+    ring = KeyRing.generate()
+    key_id = ring.current if which == "current" else "nope"
+
+    with pytest.raises(KeyFileError, match=message):
+        ring.without(key_id)
+
+
+def test_a_rotated_ring_saved_and_loaded_is_the_same_ring(path):
+    rotated = KeyRing.generate().with_new_key()
+
+    rotated.save(path)
+
+    assert KeyRing.load(path) == rotated
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600

@@ -14,46 +14,39 @@ from storage import groups as group_store
 from storage import tokens as token_store
 from storage import users as user_store
 from storage.models import AccessToken
-from storage.records import GroupFields, UserFields, UserRecord
+from storage.records import GroupFields, UserRecord
 from tests.conftest import FixedClock
-from tokens import InvalidToken, IssuedToken, KeyRing, Principal, issue, verify
+from tests.tokens.conftest import DAY, POLICY, user_fields
+from tokens import (
+    InvalidToken,
+    IssuedToken,
+    KeyRing,
+    Principal,
+    TokenPolicy,
+    TokenPolicyError,
+    issue,
+    verify,
+)
 from tokens import format as token_format
-from tokens.errors import TokenPolicyError
-from tokens.lifecycle import TokenPolicy
 
-DAY = datetime.timedelta(days=1)
 MICROSECOND = datetime.timedelta(microseconds=1)
-POLICY = TokenPolicy(default_lifetime=30 * DAY, max_lifetime=90 * DAY)
-
-
-def user_fields(user_name: str, *, active: bool = True) -> UserFields:
-    return UserFields(
-        user_name=user_name,
-        document={"userName": user_name},
-        search={"userName": user_name.casefold()},
-        active=active,
-    )
 
 
 def group_fields(display_name: str) -> GroupFields:
     return GroupFields(display_name=display_name, document={}, search={})
 
 
-@pytest.fixture
-def user(db, clock) -> UserRecord:
-    return user_store.create_user(user_fields("alice"), now=clock())
-
-
-@pytest.fixture
-def issued(keys, user, clock) -> IssuedToken:
-    return issue(keys, POLICY, user_id=user.id, now=clock())
-
-
 def test_verify_names_the_owner_of_an_issued_token(keys, user, issued, clock):
     principal = verify(keys, issued.token, now=clock())
 
     assert principal == Principal(
-        user_id=user.id, user_name="alice", token_id=issued.id, is_admin=False
+        user_id=user.id,
+        user_name="alice",
+        token_id=issued.id,
+        is_admin=False,
+        scopes=None,
+        created=clock(),
+        expires=clock() + 30 * DAY,
     )
 
 
@@ -188,7 +181,7 @@ def test_every_refusal_logs_a_reason_at_debug_but_never_the_token(
 
     # The fixture's own writes ran in the setup phase, whose records
     # caplog.records leaves out: these are the act step's alone.
-    rejections = [r for r in caplog.records if r.name == "tokens.lifecycle"]
+    rejections = [r for r in caplog.records if r.name == "tokens.verification"]
     assert [r.levelno for r in rejections] == [logging.DEBUG]
     assert rejections[0].getMessage().startswith("token rejected: ")
     assert presented not in caplog.text
