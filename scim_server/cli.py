@@ -1,4 +1,4 @@
-"""The ``scim-server`` command: init, serve, token create."""
+"""The ``scim-server`` command: init, serve, and the token and key commands."""
 
 from __future__ import annotations
 
@@ -10,13 +10,11 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 import storage
-from scim_server.bootstrap import initialise, token_policy
-from scim_server.settings import Settings, SettingsError, parse_duration
-from storage import users as user_store
-from tokens import KeyRing, issue
-from tokens.errors import TokenPolicyError
+from scim_server.bootstrap import initialise
+from scim_server.settings import Settings, SettingsError
+from scim_server.token_commands import add_key_commands, add_token_commands
+from tokens import TokenNotFound, TokenPolicyError
 from tokens.keys import KeyFileError
-from tokens.lifecycle import NO_EXPIRY
 
 log = logging.getLogger("scim_server")
 
@@ -31,6 +29,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = Settings.from_env()
         return int(args.command(args, settings))
+    except TokenNotFound as ex:
+        print(f"scim-server: {ex}", file=sys.stderr)
+        return 1
     except (SettingsError, KeyFileError, TokenPolicyError) as ex:
         print(f"scim-server: {ex}", file=sys.stderr)
         return 2
@@ -54,17 +55,8 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--threads", type=int, default=_env_int("SCIM_THREADS"))
     serve.set_defaults(command=_serve)
 
-    token = commands.add_parser("token", help="manage personal access tokens")
-    token_commands = token.add_subparsers(required=True, metavar="ACTION")
-    create = token_commands.add_parser(
-        "create", help="issue a token and print it (only this once)"
-    )
-    create.add_argument("--user", required=True, help="userName of the owner")
-    create.add_argument(
-        "--lifetime", help="30d, 12h, 3600 (seconds) or never; default from policy"
-    )
-    create.add_argument("--comment", help="what the token is for")
-    create.set_defaults(command=_token_create)
+    add_token_commands(commands)
+    add_key_commands(commands)
     return parser
 
 
@@ -135,28 +127,3 @@ def _serve(args: argparse.Namespace, settings: Settings) -> NoReturn:
     ]
     print(f"Serving on http://{args.bind}/scim/v2", file=sys.stderr)
     os.execv(sys.executable, command)  # noqa: S606 - fixed argv, no shell
-
-
-def _token_create(args: argparse.Namespace, settings: Settings) -> int:
-    lifetime = None
-    if args.lifetime:
-        lifetime = parse_duration(args.lifetime) or NO_EXPIRY
-    db = storage.connect(settings.database_url)
-    keys = KeyRing.load(settings.token_key_file)
-    with db.connection_context():
-        user = user_store.find_user_by_name(args.user)
-        if user is None:
-            print(f"scim-server: no user {args.user!r}", file=sys.stderr)
-            return 1
-        issued = issue(
-            keys,
-            token_policy(settings),
-            user_id=user.id,
-            now=settings.clock(),
-            lifetime=lifetime,
-            comment=args.comment,
-        )
-    expiry = issued.expires.isoformat() if issued.expires else "never"
-    print(f"Token {issued.id} for {user.user_name}, expires {expiry}:", file=sys.stderr)
-    print(issued.token)
-    return 0
