@@ -64,7 +64,11 @@ def _head(record: UserRecord | GroupRecord) -> Resource:
 def users(
     records: Sequence[UserRecord], base_url: str, projection: Projection
 ) -> list[Resource]:
-    """Render users; their groups are read in one query, only if wanted."""
+    """Render users; their groups are read in one query, only if wanted.
+
+    ``groups`` lists direct and indirect memberships, each group once
+    (RFC 7643 §4.1.2), the built-in ``users`` among them.
+    """
     memberships = (
         user_store.groups_of_users(record.id for record in records)
         if projection.includes("groups")
@@ -80,7 +84,7 @@ def users(
                     "value": str(group.id),
                     "$ref": group_location(base_url, group.id),
                     "display": group.display,
-                    "type": "direct",
+                    "type": group.type,
                 }
                 for group in groups
             ]
@@ -92,7 +96,11 @@ def users(
 def groups(
     records: Sequence[GroupRecord], base_url: str, projection: Projection
 ) -> list[Resource]:
-    """Render groups; members are read in one query, only if wanted."""
+    """Render groups; members are read in one query, only if wanted.
+
+    ``members`` lists direct members only (RFC 7643 §4.2); those of the
+    built-in ``users`` are every user, however many.
+    """
     members = (
         group_store.members_of_groups(record.id for record in records)
         if projection.includes("members")

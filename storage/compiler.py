@@ -5,9 +5,11 @@ filtered in Python. Attributes are answered, in order of preference, from:
 
 - a column of the resource's own table (userName, externalId, active, meta
   timestamps, group displayName), through its index;
-- a child table keyed ``(value, parent)`` (emails, group members, a user's
-  groups), as an uncorrelated ``id IN (SELECT parent ...)``, which both
-  databases answer from an index;
+- a child table keyed ``(value, parent)`` (emails, group members), as an
+  uncorrelated ``id IN (SELECT parent ...)``, which both databases answer
+  from an index; a user's groups, direct and inherited, walk the membership
+  table from the groups that match, down through the groups nested in them
+  (``storage.nesting``);
 - the ``search`` JSON document, through the database's JSON functions, for
   every other attribute: slower, but still evaluated in the database.
 
@@ -42,6 +44,7 @@ from storage.filters import (
 )
 from storage.ids import parse_id
 from storage.models import Group, Membership, User, UserEmail
+from storage.nesting import EVERYONE, everyone_within, members_within
 
 # Peewee's expression objects carry no type information; this alias names
 # them for readers, and is Any to mypy.
@@ -60,28 +63,29 @@ class Column:
     ``kind`` says how values meet it: "plain" compares as stored (case-folded
     columns hold folded text, and the filter's value arrives folded too);
     "id" holds a resource id as an integer, compared to SCIM's string ids;
-    "lower" holds ASCII words compared case-insensitively.
+    "lower" holds ASCII words compared case-insensitively. ``field`` is a
+    constant for values that no row stores, such as the type of an implied
+    member.
     """
 
-    field: peewee.Field
+    field: Node
     kind: str = "plain"
-
-
-def _plain_join(query: peewee.ModelSelect) -> peewee.ModelSelect:
-    return query
 
 
 @dataclasses.dataclass(frozen=True)
 class ChildTable:
     """A multi-valued attribute kept in rows of its own.
 
-    ``parent`` is the child table's column holding the resource id;
-    ``columns`` maps sub-attribute names to child columns.
+    ``columns`` maps sub-attribute names to the columns holding them, and
+    ``owners`` turns a condition on those columns into the condition "the
+    resource has a value that meets it". ``implied`` describes, with the
+    same sub-attributes, values that no row stores: a resource that one of
+    those meets matches too.
     """
 
-    parent: peewee.Field
     columns: dict[str, Column]
-    join: Callable[[peewee.ModelSelect], peewee.ModelSelect] = _plain_join
+    owners: Callable[[Node], Node]
+    implied: ChildTable | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -94,9 +98,35 @@ class Catalogue:
     children: dict[str, ChildTable]
 
 
-def _member_group_join(query: peewee.ModelSelect) -> peewee.ModelSelect:
-    return query.join(Group, on=(Group.id == Membership.group))
+def _with_emails(condition: Node) -> Node:
+    return User.id.in_(UserEmail.select(UserEmail.user).where(condition))
 
+
+def _in_groups(condition: Node) -> Node:
+    # Members of the matching groups and of every group inside them: the
+    # users for whom a matching group is direct or indirect.
+    return User.id.in_(members_within(condition))
+
+
+def _with_members(condition: Node) -> Node:
+    return Group.id.in_(Membership.select(Membership.group).where(condition))
+
+
+def _everyone_if_any_user(condition: Node) -> Node:
+    # The group "users" has every user as a member without storing rows.
+    everyone = Group.alias("scim_everyone")
+    some_user = User.select(peewee.SQL("1")).where(condition)
+    return Group.id.in_(
+        everyone.select(everyone.id).where(
+            (everyone.builtin == EVERYONE) & peewee.fn.EXISTS(some_user)
+        )
+    )
+
+
+_GROUP_COLUMNS = {
+    "value": Column(Group.id, "id"),
+    "display": Column(Group.display_name_key),
+}
 
 USERS = Catalogue(
     model=User,
@@ -110,22 +140,19 @@ USERS = Catalogue(
     },
     children={
         "emails": ChildTable(
-            parent=UserEmail.user,
             columns={
                 "value": Column(UserEmail.value_key),
                 "type": Column(UserEmail.type_key),
                 "primary": Column(UserEmail.primary),
             },
+            owners=_with_emails,
         ),
-        # TODO: groups are direct memberships only; nested groups will make
-        # this a recursive query over the membership table.
+        # A condition on a user's groups is one on the groups themselves,
+        # whether the user is in them directly or indirectly.
         "groups": ChildTable(
-            parent=Membership.member_id,
-            columns={
-                "value": Column(Membership.group, "id"),
-                "display": Column(Group.display_name_key),
-            },
-            join=_member_group_join,
+            columns=_GROUP_COLUMNS,
+            owners=_in_groups,
+            implied=ChildTable(columns=_GROUP_COLUMNS, owners=everyone_within),
         ),
     },
 )
@@ -141,11 +168,18 @@ GROUPS = Catalogue(
     },
     children={
         "members": ChildTable(
-            parent=Membership.group,
             columns={
                 "value": Column(Membership.member_id, "id"),
                 "type": Column(Membership.member_type, "lower"),
             },
+            owners=_with_members,
+            implied=ChildTable(
+                columns={
+                    "value": Column(User.id, "id"),
+                    "type": Column(peewee.Value("User"), "lower"),
+                },
+                owners=_everyone_if_any_user,
+            ),
         ),
     },
 )
@@ -324,19 +358,14 @@ class _Compiler:
 
     def _child(self, child: ChildTable, node: Compare | Present) -> Node:
         """``id IN (SELECT parent FROM child WHERE ...)`` for one sub-attribute."""
-        if node.path.sub is None:
+        sub = node.path.sub
+        if sub is None:
             # Only presence reaches here: the HTTP layer refuses comparisons
             # on a complex attribute as a whole.
-            return self._in_child(child, TRUE)
-        column = child.columns.get(node.path.sub)
-        if column is None:
+            return _in_child(child, lambda table: TRUE)
+        if sub not in child.columns:
             raise UnsupportedFilter(f"{node.path} cannot be filtered on")
-        return self._in_child(child, _on_column(column, node))
-
-    def _in_child(self, child: ChildTable, condition: Node) -> Node:
-        owner = child.parent.model
-        subquery = child.join(owner.select(child.parent)).where(condition)
-        return self.model.id.in_(subquery)
+        return _in_child(child, lambda table: _on_column(table.columns[sub], node))
 
     def _value_path(self, node: ValuePath) -> Node:
         """``emails[type eq "work" and value co "x"]``: one value matches all."""
@@ -346,7 +375,9 @@ class _Compiler:
             else None
         )
         if child is not None and _uses_only(node.filter, child.columns):
-            return self._in_child(child, _ChildCompiler(child).compile(node.filter))
+            return _in_child(
+                child, lambda table: _ChildCompiler(table).compile(node.filter)
+            )
         return self.json.exists(
             self.model.search,
             node.path,
@@ -386,6 +417,17 @@ class _Compiler:
             path,
             lambda element: _on_expression(self.json.member(element, path), node),
         )
+
+
+def _in_child(child: ChildTable, condition: Callable[[ChildTable], Node]) -> Node:
+    """The resources with a value, stored or implied, meeting a condition.
+
+    ``condition`` builds that condition on the columns of the table given.
+    """
+    found = child.owners(condition(child))
+    if child.implied is not None:
+        found |= _in_child(child.implied, condition)
+    return found
 
 
 class _ChildCompiler:

@@ -84,7 +84,12 @@ class MemberRef:
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class GroupRef:
-    """A group that a user belongs to."""
+    """A group that a user belongs to.
+
+    ``type`` is "direct" for a membership of the group itself and
+    "indirect" for one through groups nested inside it (RFC 7643 §4.1.2).
+    """
 
     id: int
     display: str
+    type: str = "direct"

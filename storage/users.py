@@ -14,6 +14,7 @@ from storage.database import locking, rows, transaction
 from storage.errors import DuplicateName, ResourceNotFound, VersionMismatch
 from storage.filters import Selection
 from storage.models import Group, Membership, User, UserEmail
+from storage.nesting import EVERYONE, groups_above_each
 from storage.pages import keyset_page
 from storage.prepared import (
     PreparedInQuery,
@@ -241,28 +242,64 @@ def password_hash_of(user_id: int) -> str | None:
     return None if value is None else str(value)
 
 
-def _groups_query(condition: peewee.Expression) -> peewee.Query:
+def _groups_query(user_ids: list[int]) -> peewee.Query:
+    """Each user's groups: direct ones, then every group holding those.
+
+    A row is (user id, group id, displayName, 1 if direct else 0), once per
+    user and group; a group that is both direct and inherited is direct.
+    """
+    # The ids appear once, in a CTE the rest reads: a prepared query
+    # substitutes each parameter in one place only.
+    page = (
+        User.select(User.id)
+        .where(User.id.in_(user_ids))
+        .cte("scim_page", columns=("user_id",))
+    )
+    everyone = Group.alias("scim_everyone")
+    direct = (
+        Membership.select(Membership.member_id, Membership.group).join(
+            page, on=(Membership.member_id == page.c.user_id)
+        )
+        + everyone.select(page.c.user_id, everyone.id)
+        .join(page, peewee.JOIN.CROSS)
+        .where(everyone.builtin == EVERYONE)
+    ).cte("scim_direct", columns=("user_id", "group_id"))
+    above = groups_above_each(
+        direct.select_from(direct.c.group_id, direct.c.group_id).distinct()
+    )
+    is_direct = peewee.Case(None, [(above.c.group_id == above.c.start_id, 1)], 0)
     return (
-        Membership.select(Membership.member_id, Group.id, Group.display_name)
-        .join(Group, on=(Group.id == Membership.group))
-        .where(condition)
+        Group.select(
+            direct.c.user_id,
+            Group.id,
+            Group.display_name,
+            peewee.fn.MAX(is_direct),
+        )
+        .from_(direct)
+        .join(above, on=(above.c.start_id == direct.c.group_id))
+        .join(Group, on=(Group.id == above.c.group_id))
+        .group_by(direct.c.user_id, Group.id, Group.display_name)
         .order_by(Group.display_name_key, Group.id)
+        .with_cte(page, direct, above)
     )
 
 
-_GROUPS_OF_USERS = PreparedInQuery(
-    lambda user_ids: _groups_query(Membership.member_id.in_(user_ids))
-)
+_GROUPS_OF_USERS = PreparedInQuery(_groups_query)
 
 
 def groups_of_users(user_ids: Iterable[int]) -> dict[int, list[GroupRef]]:
-    """The groups each user is a direct member of, in one query."""
+    """The groups each user belongs to, directly or not, in one query.
+
+    Indirect memberships come through groups nested at any depth
+    (RFC 7643 §4.1.2); every user is a direct member of ``users``.
+    """
     wanted = list(user_ids)
     found: dict[int, list[GroupRef]] = {user_id: [] for user_id in wanted}
     if not wanted:
         return found
-    for member_id, group_id, display in _GROUPS_OF_USERS.rows(wanted):
-        found[member_id].append(GroupRef(id=group_id, display=display))
+    for user_id, group_id, display, direct in _GROUPS_OF_USERS.rows(wanted):
+        kind = "direct" if direct else "indirect"
+        found[user_id].append(GroupRef(id=group_id, display=display, type=kind))
     return found
 
 

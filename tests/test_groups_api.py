@@ -101,7 +101,7 @@ def test_put_replaces_members_by_difference(client):
     assert replaced.status_code == 200
     assert {m["value"] for m in replaced.json["members"]} == {bob["id"], carol["id"]}
     alice_now = client.simulate_get(f"/scim/v2/Users/{alice['id']}").json
-    assert "groups" not in alice_now
+    assert [g["display"] for g in alice_now["groups"]] == ["users"]
 
 
 def test_put_without_members_clears_them(client):

@@ -104,7 +104,8 @@ def test_okta_create_with_password_and_empty_groups(client, db):
     created = create(client, body)
 
     assert "password" not in created
-    assert "groups" not in created
+    # Only the implicit membership of the built-in group "users".
+    assert [group["display"] for group in created["groups"]] == ["users"]
     stored = user_store.password_hash_of(int(created["id"]))
     assert stored is not None
     assert stored.startswith("scrypt$")
@@ -208,13 +209,23 @@ def test_groups_attribute_lists_direct_memberships(client):
 
     fetched = client.simulate_get(f"{USERS}/{user['id']}").json
 
+    everyone = client.simulate_get(
+        "/scim/v2/Groups", params={"filter": 'displayName eq "users"'}
+    ).json["Resources"][0]
     assert fetched["groups"] == [
         {
             "value": group["id"],
             "$ref": f"https://scim.example.com/scim/v2/Groups/{group['id']}",
             "display": "Engineering",
             "type": "direct",
-        }
+        },
+        # Every user belongs to the built-in group "users" without a row.
+        {
+            "value": everyone["id"],
+            "$ref": f"https://scim.example.com/scim/v2/Groups/{everyone['id']}",
+            "display": "users",
+            "type": "direct",
+        },
     ]
 
 
