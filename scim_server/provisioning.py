@@ -11,8 +11,9 @@ behind; called inside a transaction (a bulk job's), that one is a savepoint.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from scim_server.errors import InvalidValue, Mutability, PreconditionFailed
@@ -33,7 +34,7 @@ from storage import groups as group_store
 from storage import users as user_store
 from storage.compiler import Position
 from storage.database import transaction
-from storage.errors import ResourceNotFound
+from storage.errors import MembershipCycle, ResourceNotFound
 from storage.filters import Selection
 from storage.ids import parse_id
 from storage.records import (
@@ -248,13 +249,14 @@ class Provisioning:
             _check(precondition, current.version)
             self._check_group_change(current, fields)
             # A PUT without "members" clears them (RFC 7644 §3.5.1).
-            record = group_store.replace_group(
-                current.id,
-                fields,
-                member_ids or [],
-                now=self.settings.clock(),
-                expected_version=current.version,
-            )
+            with _refusing_cycles():
+                record = group_store.replace_group(
+                    current.id,
+                    fields,
+                    member_ids or [],
+                    now=self.settings.clock(),
+                    expected_version=current.version,
+                )
             _check_an_admin_remains("removed from admins")
             return record
 
@@ -285,14 +287,15 @@ class Provisioning:
             fields, _ = self._group_fields(patched.document)
             self._check_group_change(current, fields)
             members = patched.members
-            record = group_store.replace_group(
-                current.id,
-                fields,
-                None if members.replacement is None else list(members.replacement),
-                now=self.settings.clock(),
-                expected_version=current.version,
-                change=_member_change(members),
-            )
+            with _refusing_cycles():
+                record = group_store.replace_group(
+                    current.id,
+                    fields,
+                    None if members.replacement is None else list(members.replacement),
+                    now=self.settings.clock(),
+                    expected_version=current.version,
+                    change=_member_change(members),
+                )
             _check_an_admin_remains("removed from admins")
             return record
 
@@ -361,6 +364,22 @@ def _check_an_admin_remains(change: str) -> None:
             f"the last active admin cannot be {change}; make another user an"
             " admin first"
         )
+
+
+@contextlib.contextmanager
+def _refusing_cycles() -> Iterator[None]:
+    """Refuse members that would make a group contain itself.
+
+    Storage checks inside the write's transaction, with the group locked, so
+    that concurrent writes cannot close a cycle between them; a POST needs no
+    check, since nothing can contain a group that does not exist yet.
+    """
+    try:
+        yield
+    except MembershipCycle as ex:
+        raise InvalidValue(
+            f"a group cannot contain itself, even through other groups: {ex}"
+        ) from ex
 
 
 def _storage_id(resource_type: str, resource_id: str) -> int:

@@ -35,3 +35,17 @@ class UnknownMembers(StorageError):
 
 class VersionMismatch(StorageError):
     """The resource changed since the version the caller based its write on."""
+
+
+class MembershipCycle(StorageError):
+    """New members would make a group contain itself, through other groups.
+
+    ``cycle`` lists the groups as ``(id, displayName)`` pairs, each a member
+    of the one before it, starting and ending with the group being changed.
+    """
+
+    def __init__(self, cycle: list[tuple[int, str]]) -> None:
+        names = [f'"{name}"' for _, name in cycle]
+        chain = ", which contains ".join(names[1:])
+        super().__init__(f"{names[0]} would contain {chain}")
+        self.cycle = cycle

@@ -1,4 +1,15 @@
-"""Queries on groups and their members."""
+"""Queries on groups and their members.
+
+Groups may contain groups, to any depth, but never themselves: a write that
+would close a cycle raises MembershipCycle and changes nothing. The check
+runs in the write's own transaction, after it has taken the nesting lock
+(see ``_lock_nesting``), so that two writes which are harmless one at a
+time cannot close a cycle together either.
+
+The built-in group ``users`` has every user as a member without a row per
+user: reading its members lists every user, and filters on members see
+them (``storage.nesting`` has the queries for a user's side).
+"""
 
 from __future__ import annotations
 
@@ -10,15 +21,17 @@ import peewee
 
 from storage import ids
 from storage.compiler import Position, compile_filter, select
-from storage.database import locking, rows, transaction
+from storage.database import database_proxy, is_postgresql, locking, rows, transaction
 from storage.errors import (
     DuplicateName,
+    MembershipCycle,
     ResourceNotFound,
     UnknownMembers,
     VersionMismatch,
 )
 from storage.filters import Selection
 from storage.models import Group, Membership, User
+from storage.nesting import EVERYONE, Node, groups_above
 from storage.pages import keyset_page
 from storage.prepared import PreparedInQuery, convert
 from storage.records import GroupFields, GroupRecord, MemberChange, MemberRef
@@ -39,6 +52,10 @@ GROUP_COLUMNS = (
 # SQLite allows at most 32,766 bound parameters per statement (999 before
 # 3.32); batches of this size stay far below either limit.
 BATCH = 500
+
+# The key of the PostgreSQL advisory lock that writes nesting groups take;
+# any constant that nothing else in the database uses as a lock key.
+NESTING_LOCK = 0x5C1A_6E57
 
 
 def _record(row: Group) -> GroupRecord:
@@ -86,6 +103,8 @@ def create_group(
             ).execute()
         except peewee.IntegrityError as ex:
             raise DuplicateName("displayName", fields.display_name) from ex
+        # No cycle check: nothing contains a group that did not exist, so
+        # its members cannot lead back to it.
         _insert_members(group_id, types)
     return get_group(group_id)
 
@@ -145,6 +164,8 @@ def replace_group(
     costs what the change costs. ``change`` adds and removes members without
     reading the others, which keeps one member's arrival in a group of a
     hundred thousand as cheap as in a group of ten.
+
+    Raises MembershipCycle when a group joining would contain this one.
     """
     with transaction():
         _check_name_free(fields.display_name, except_id=group_id)
@@ -166,7 +187,7 @@ def replace_group(
             _replace_members(group_id, member_ids)
         if change is not None:
             _remove_members(group_id, change.removed)
-            _insert_members(group_id, member_types(change.added))
+            _add_members(group_id, change.added)
     return get_group(group_id)
 
 
@@ -214,7 +235,8 @@ def add_members(
 ) -> None:
     """Add members to a group; members it already has are left alone.
 
-    Like every write to a group, it moves the group to a new version.
+    Like every write to a group, it moves the group to a new version. Raises
+    MembershipCycle when a group joining would contain this one.
     """
     with transaction():
         bumped = (
@@ -229,7 +251,7 @@ def add_members(
         )
         if not bumped:
             raise ResourceNotFound("Group", str(group_id))
-        _insert_members(group_id, member_types(member_ids))
+        _add_members(group_id, member_ids)
 
 
 def has_members(group_id: int) -> bool:
@@ -237,8 +259,15 @@ def has_members(group_id: int) -> bool:
 
 
 def _members_query(group_ids: list[int]) -> peewee.Query:
+    # The ids appear once, in a CTE both halves read: a prepared query
+    # substitutes each parameter in one place only.
+    wanted = (
+        Group.select(Group.id)
+        .where(Group.id.in_(group_ids))
+        .cte("scim_wanted", columns=("group_id",))
+    )
     member_group = Group.alias("member_group")
-    return (
+    stored = (
         Membership.select(
             Membership.group,
             Membership.member_id,
@@ -247,6 +276,7 @@ def _members_query(group_ids: list[int]) -> peewee.Query:
                 User.display_name, User.user_name, member_group.display_name
             ),
         )
+        .join(wanted, on=(Membership.group == wanted.c.group_id))
         .join(User, peewee.JOIN.LEFT_OUTER, on=(User.id == Membership.member_id))
         .switch(Membership)
         .join(
@@ -254,8 +284,31 @@ def _members_query(group_ids: list[int]) -> peewee.Query:
             peewee.JOIN.LEFT_OUTER,
             on=(member_group.id == Membership.member_id),
         )
-        .where(Membership.group.in_(group_ids))
-        .order_by(Membership.group, Membership.member_id)
+    )
+    return (
+        (stored + _implied_members(wanted))
+        .order_by(peewee.SQL("1"), peewee.SQL("2"))
+        .with_cte(wanted)
+    )
+
+
+def _implied_members(wanted: peewee.CTE) -> peewee.Query:
+    """Every user as a member of ``users``, when it is wanted, unless stored."""
+    everyone = Group.alias("scim_everyone")
+    row = Membership.alias("scim_row")
+    stored = row.select(peewee.SQL("1")).where(
+        (row.group == everyone.id) & (row.member_id == User.id)
+    )
+    return (
+        everyone.select(
+            everyone.id,
+            User.id,
+            peewee.Value("User"),
+            peewee.fn.COALESCE(User.display_name, User.user_name),
+        )
+        .join(wanted, on=(everyone.id == wanted.c.group_id))
+        .join(User, peewee.JOIN.CROSS)
+        .where((everyone.builtin == EVERYONE) & ~peewee.fn.EXISTS(stored))
     )
 
 
@@ -308,7 +361,108 @@ def _replace_members(group_id: int, member_ids: Sequence[int]) -> None:
     query = Membership.select(Membership.member_id).where(Membership.group == group_id)
     current = {member_id for (member_id,) in rows(query)}
     _remove_members(group_id, list(current - wanted))
-    _insert_members(group_id, member_types(sorted(wanted - current)))
+    _add_members(group_id, sorted(wanted - current))
+
+
+def _add_members(group_id: int, member_ids: Sequence[int]) -> None:
+    types = member_types(member_ids)
+    groups = [member_id for member_id, kind in types.items() if kind == "Group"]
+    if groups:
+        _refuse_cycles(group_id, groups)
+    _insert_members(group_id, types)
+
+
+def _refuse_cycles(group_id: int, joining: Sequence[int]) -> None:
+    """Raise MembershipCycle if a joining group is, or contains, this group.
+
+    Putting group J into group G closes a cycle exactly when G is already
+    inside J, so the search walks up from G through the groups that hold
+    it: usually a handful, however large the groups are.
+    """
+    _lock_nesting()
+    chain = _chain_down(group_id, set(joining), _groups_holding(group_id))
+    if chain is not None:
+        # G would contain J, which already contains ... which contains G.
+        cycle = [group_id, *chain]
+        names = _display_names(cycle)
+        raise MembershipCycle([(member, names[member]) for member in cycle])
+
+
+def _lock_nesting() -> None:
+    """Let one transaction at a time add groups to groups, until it ends.
+
+    A cycle can be closed by two writes that are each harmless alone: with
+    C inside B and A inside D, putting B into A and D into C at once makes
+    A, B, C, D and A again each contain the next. On PostgreSQL (READ
+    COMMITTED) each write's check sees only committed rows, so neither sees
+    the other's, and locking the rows of the groups involved would not help:
+    the two writes touch four different groups. A transaction-level
+    advisory lock makes such writes take turns instead. It is held until
+    commit, and the check that follows it is a new statement, so it sees
+    every row that an earlier holder committed. Writes that add only users,
+    and readers, never take it.
+
+    SQLite needs nothing: its write transactions begin IMMEDIATE, so only
+    one runs at a time and it reads the latest committed state.
+    """
+    db = database_proxy.obj
+    if is_postgresql(db):
+        db.execute_sql("SELECT pg_advisory_xact_lock(%s)", (NESTING_LOCK,))
+
+
+def _groups_holding(group_id: int) -> dict[int, list[int]]:
+    """Every group that holds ``group_id`` at any depth, as member -> groups."""
+    above = (
+        Membership.select(Membership.member_id, Membership.group)
+        .where(Membership.member_id == group_id)
+        .cte("scim_holding", recursive=True, columns=("member_id", "group_id"))
+    )
+    outer = Membership.alias("scim_outer")
+    step = outer.select(outer.member_id, outer.group).join(
+        above, on=(outer.member_id == above.c.group_id)
+    )
+    edges = above.union(step)
+    holders: dict[int, list[int]] = {}
+    for member_id, holder in rows(
+        edges.select_from(edges.c.member_id, edges.c.group_id)
+    ):
+        holders.setdefault(member_id, []).append(holder)
+    return holders
+
+
+def _chain_down(
+    group_id: int, tops: set[int], holders: dict[int, list[int]]
+) -> list[int] | None:
+    """A shortest chain from a group in ``tops`` down to ``group_id``, if any.
+
+    Each group in the chain contains the next; the chain is ``[group_id]``
+    alone when ``group_id`` is in ``tops`` itself.
+    """
+    # For each group reached on the way up, the group it holds on the way.
+    held: dict[int, int | None] = {group_id: None}
+    frontier = [group_id]
+    while frontier:
+        top = next((group for group in frontier if group in tops), None)
+        if top is not None:
+            chain = [top]
+            while (inner := held[chain[-1]]) is not None:
+                chain.append(inner)
+            return chain
+        upper = []
+        for group in frontier:
+            for holder in holders.get(group, ()):
+                if holder not in held:
+                    held[holder] = group
+                    upper.append(holder)
+        frontier = upper
+    return None
+
+
+def _display_names(group_ids: Iterable[int]) -> dict[int, str]:
+    query = Group.select(Group.id, Group.display_name).where(
+        Group.id.in_(list(set(group_ids)))
+    )
+    return dict(rows(query))
 
 
 def _remove_members(group_id: int, member_ids: Sequence[int]) -> None:
@@ -349,3 +503,57 @@ def _raise_missing_or_changed(group_id: int, expected_version: int | None) -> No
     if expected_version is None or not exists:
         raise ResourceNotFound("Group", str(group_id))
     raise VersionMismatch(f"Group {group_id} has changed")
+
+
+def in_builtin_group(user_id: Node, name: str) -> Node:
+    """Whether the user ``user_id`` belongs to the built-in group ``name``.
+
+    ``user_id`` is a column of the enclosing query, such as ``User.id``.
+    Peewee must have met that column's table before it renders this
+    condition: through an earlier column of the SELECT list when the
+    condition is selected, or through FROM when it is in WHERE. Memberships
+    through nested groups count, at any depth, and so does the implicit
+    membership of ``users``: were ``users`` nested inside ``admins``, every
+    user would be an admin.
+
+    The walk starts at the user's own groups and goes up, so its cost
+    follows the number of groups the user is in, not the size of ``name``.
+    """
+    direct = Membership.select(Membership.group).where(
+        Membership.member_id == _Enclosing(user_id)
+    )
+    seed = Group.select(Group.id).where(
+        Group.id.in_(direct) | (Group.builtin == EVERYONE)
+    )
+    above = groups_above(seed)
+    target = Group.alias("scim_target")
+    found = (
+        target.select(peewee.SQL("1"))
+        .join(above, on=(target.id == above.c.group_id))
+        .where(target.builtin == name)
+        .with_cte(above)
+    )
+    return peewee.fn.EXISTS(found)
+
+
+class _Enclosing(peewee.ColumnBase):
+    """A column of an enclosing query, referred to from inside a CTE.
+
+    Peewee gives the tables inside a common table expression aliases of
+    their own, so a plain reference to an outer column would name a table
+    the CTE does not have. This node looks the table's alias up in the
+    enclosing scopes instead.
+    """
+
+    def __init__(self, column: peewee.Field) -> None:
+        super().__init__()
+        self.column = column
+
+    def __sql__(self, ctx: Any) -> Any:
+        # Peewee keys a model's alias by its table, an aliased model's by the
+        # alias itself.
+        source: Any = self.column.model
+        is_model = isinstance(source, type) and issubclass(source, peewee.Model)
+        table = source._meta.table if is_model else source
+        alias = ctx.alias_manager.get(table, any_depth=True)
+        return ctx.sql(peewee.Entity(alias, self.column.column_name))
