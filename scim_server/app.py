@@ -12,6 +12,7 @@ from scim_server.middleware import BearerAuthentication, DatabaseSession, Reques
 from scim_server.passwords import PasswordHasher
 from scim_server.provisioning import Provisioning
 from scim_server.resources import bulk, discovery
+from scim_server.resources.introspection import Introspection
 from scim_server.resources.scim import (
     Collection,
     Item,
@@ -74,6 +75,7 @@ def _add_routes(app: App, settings: Settings, keys: KeyRing) -> None:
     app.add_route(
         f"{SCIM_PREFIX}/ResourceTypes/{{name}}", resource_types, suffix="item"
     )
+    app.add_route("/oauth2/introspect", Introspection(keys, settings))
     cursors = CursorCodec(
         keys.keys[keys.current], settings.clock, settings.cursor_lifetime
     )
