@@ -17,15 +17,16 @@ Order and bulkId references
     of the request.
 
 Circular references
-    POSTs may refer to each other in a cycle: two groups that are members of
-    each other, two users who are each other's manager. §3.7.1 asks the
-    server to try to resolve such a cycle, and allows a 409 after a failed
-    attempt. A cycle runs as one unit: each resource is created without the
-    references to resources of the cycle that do not exist yet, and once all
-    of them exist, each resource that had to wait is replaced with its
-    complete data. If any operation of the cycle fails, none of them leaves
-    anything behind: the one that failed reports its own error and the
-    others 409.
+    POSTs may refer to each other in a cycle, such as two users who are each
+    other's manager. §3.7.1 asks the server to try to resolve such a cycle,
+    and allows a 409 after a failed attempt. A cycle runs as one unit: each
+    resource is created without the references to resources of the cycle
+    that do not exist yet, and once all of them exist, each resource that
+    had to wait is replaced with its complete data. If any operation of the
+    cycle fails, none of them leaves anything behind: the one that failed
+    reports its own error and the others 409. Groups that would contain each
+    other, the RFC's own example, end that way, since group membership may
+    not form a cycle: the write that would close it is 400 invalidValue.
 
 Failures
     A failed operation is reported in its place and the others go on (§3.7),

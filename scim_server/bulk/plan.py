@@ -49,8 +49,8 @@ class _Components:
 
     Each component comes after every component it has edges to, and searches
     start from the nodes in their order, so nodes that depend on nothing keep
-    it. The search keeps its own stack, so a chain of a thousand references
-    cannot exhaust Python's.
+    their order. The search keeps its own stack, so a chain of a thousand
+    references cannot exhaust Python's.
     """
 
     def __init__(self, edges: Sequence[Sequence[int]]) -> None:

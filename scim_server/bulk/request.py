@@ -97,7 +97,7 @@ def parse_bulk_request(body: Any, max_operations: int) -> BulkRequest:
 
 
 def lower_keys(fields: Mapping[Any, Any]) -> dict[str, Any]:
-    # Attribute names are case-insensitive (RFC 7643 §2.1).
+    """``fields`` with lower-case keys: names are case-insensitive (RFC 7643 §2.1)."""
     return {str(key).lower(): value for key, value in fields.items()}
 
 
@@ -220,6 +220,7 @@ def find_references(data: Any) -> dict[Location, str]:
 
 
 def bulk_id_in(value: Any) -> str | None:
+    """The bulkId that ``value`` refers to, if it is a ``bulkId:`` reference."""
     if isinstance(value, str) and value.startswith(REFERENCE):
         return value[len(REFERENCE) :] or None
     return None
