@@ -3,12 +3,15 @@
 It reads resources as the API returns them (not the stored search document)
 and applies the semantics documented in ``storage.filters`` in plain Python,
 written without reference to ``storage.compiler``, so that the differential
-tests compare two independent implementations.
+tests compare two independent implementations. A user's ``groups``, which
+the API computes from group membership, is computed here too, by
+``groups_of``, from each group's direct members.
 """
 
 from __future__ import annotations
 
 import datetime
+from collections.abc import Sequence
 from typing import Any
 
 from storage.filters import (
@@ -109,3 +112,38 @@ def _comparable(path: AttributePath, value: Any) -> Any:
     if isinstance(value, str) and not path.case_exact:
         return value.casefold()
     return value
+
+
+def groups_of(
+    user_id: str, groups: Sequence[dict[str, Any]], everyone: str | None = None
+) -> list[dict[str, str]]:
+    """A user's ``groups`` as RFC 7643 §4.1.2 describes it, in no order.
+
+    ``groups`` are dicts with an "id", a "displayName" and "members", the ids
+    of their direct members. ``everyone`` is the id of the group that every
+    user belongs to without being listed in it. A group is direct when it
+    lists the user (or is ``everyone``), and indirect when it only lists, at
+    some depth, a group the user belongs to.
+    """
+    direct = {group["id"] for group in groups if user_id in group["members"]}
+    if everyone is not None:
+        direct.add(everyone)
+    belongs = set(direct)
+    grew = True
+    while grew:
+        joined = {
+            group["id"]
+            for group in groups
+            if group["id"] not in belongs and belongs & set(group["members"])
+        }
+        belongs |= joined
+        grew = bool(joined)
+    return [
+        {
+            "value": group["id"],
+            "display": group["displayName"],
+            "type": "direct" if group["id"] in direct else "indirect",
+        }
+        for group in groups
+        if group["id"] in belongs
+    ]

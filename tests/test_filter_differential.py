@@ -2,10 +2,13 @@
 
 Hypothesis writes users drawn from a small pool of awkward values (case
 variants, ß and its folding, LIKE wildcards, empty strings, missing
-attributes) and filters over every kind of attribute the compiler handles:
-columns, child tables, the JSON document, value filters, extension
-attributes, nested logic. Each filter must select exactly the users that
-``tests.filter_reference`` selects, on SQLite and on PostgreSQL.
+attributes), groups nested in one another holding some of them, sometimes
+with the built-in ``users``, and filters over every kind of attribute the
+compiler handles: columns, child tables, groups direct and inherited, the
+JSON document, value filters, extension attributes, nested logic. Each
+filter must select exactly the users that ``tests.filter_reference``
+selects, on SQLite and on PostgreSQL, with each user's groups worked out by
+the reference from the groups' members rather than read from the API.
 """
 
 from __future__ import annotations
@@ -23,14 +26,20 @@ from scim_server.projection import Projection
 from scim_server.provisioning import Provisioning
 from scim_server.representation import users as render_users
 from scim_server.schema import ENTERPRISE_USER_SCHEMA as ENTERPRISE
-from scim_server.schema import USER_SCHEMA, user_type
+from scim_server.schema import GROUP_SCHEMA, USER_SCHEMA, group_type, user_type
+from scim_server.schema.search import search_document
+from storage import groups as group_store
 from storage import users as user_store
 from storage.filters import Selection
-from storage.models import ResourceId, User
-from tests.filter_reference import matches
+from storage.models import Group, Membership, ResourceId, User
+from storage.records import GroupFields
+from tests.filter_reference import groups_of, matches
 
 WORDS = ["ab", "AB", "aB", "straße", "STRASSE", "Ünï", "üNÏ", "x%y", "a_b", "", "zz"]
 TYPES = ["work", "home", "Work", "other"]
+GROUP_WORDS = [word for word in WORDS if word]
+MAX_GROUPS = 4
+MAX_USERS = 6
 
 emails = st.lists(
     st.fixed_dictionaries(
@@ -107,7 +116,46 @@ value_filters = st.builds(
     st.sampled_from(["and", "or"]),
     inside_brackets | st.just("primary eq true"),
 )
-leaves = string_comparisons | presence | booleans | nulls | value_filters
+# Group ids are known only once the groups exist: "{g1}" stands for the
+# second group's id, "{users}" for the built-in group's, and either stands
+# for an id no group has when that group was not made.
+group_ids = st.sampled_from(
+    [*(f"{{g{number}}}" for number in range(MAX_GROUPS)), "{users}", "12"]
+)
+group_filters = st.one_of(
+    st.builds(
+        lambda op, value: f'groups.value {op} "{value}"',
+        st.sampled_from(["eq", "ne"]),
+        group_ids,
+    ),
+    st.builds(
+        lambda op, word: f"groups.display {op} {_quoted(word)}",
+        st.sampled_from(["eq", "ne", "co", "sw", "ew", "gt", "le"]),
+        st.sampled_from([*GROUP_WORDS, "users", "1"]),
+    ),
+    st.builds(
+        lambda value, word: f'groups[value eq "{value}" or display sw {_quoted(word)}]',
+        group_ids,
+        st.sampled_from(GROUP_WORDS),
+    ),
+    st.just("groups pr"),
+)
+# Each group may hold users and groups made before it, so the nesting has no
+# cycle, and may hold the built-in "users".
+group_layouts = st.lists(
+    st.fixed_dictionaries(
+        {
+            "word": st.sampled_from(GROUP_WORDS),
+            "users": st.sets(st.integers(0, MAX_USERS - 1), max_size=3),
+            "groups": st.sets(st.integers(0, MAX_GROUPS - 1), max_size=2),
+            "holds_everyone": st.booleans(),
+        }
+    ),
+    max_size=MAX_GROUPS,
+)
+leaves = (
+    string_comparisons | presence | booleans | nulls | value_filters | group_filters
+)
 filters = st.recursive(
     leaves,
     lambda inner: st.one_of(
@@ -120,10 +168,10 @@ filters = st.recursive(
 )
 
 
-def _create(provisioning: Provisioning, number: int, document: dict[str, Any]) -> None:
+def _create(provisioning: Provisioning, number: int, document: dict[str, Any]) -> Any:
     schemas = [USER_SCHEMA] + ([ENTERPRISE] if ENTERPRISE in document else [])
     body = {"schemas": schemas, "userName": f"{WORDS[number % len(WORDS)]}{number}"}
-    provisioning.create_user({**body, **document})
+    return provisioning.create_user({**body, **document})
 
 
 @settings(
@@ -131,15 +179,31 @@ def _create(provisioning: Provisioning, number: int, document: dict[str, Any]) -
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
-@given(documents=st.lists(user_documents, min_size=1, max_size=6), text=filters)
-def test_database_and_reference_select_the_same_users(db, settings, documents, text):
+@given(
+    documents=st.lists(user_documents, min_size=1, max_size=MAX_USERS),
+    layouts=group_layouts,
+    with_everyone=st.booleans(),
+    text=filters,
+)
+def test_database_and_reference_select_the_same_users(
+    db, settings, documents, layouts, with_everyone, text
+):
     provisioning = Provisioning(settings=settings, passwords=PasswordHasher(log2_n=4))
-    node = parse_filter(text, user_type())
     try:
-        for number, document in enumerate(documents):
-            _create(provisioning, number, document)
+        user_ids = [
+            str(_create(provisioning, number, document).id)
+            for number, document in enumerate(documents)
+        ]
+        groups, everyone = _create_groups(
+            provisioning, user_ids, layouts, with_everyone
+        )
+        node = parse_filter(_with_ids(text, groups, everyone), user_type())
         records = user_store.list_users(0, 100)
         rendered = render_users(records, "", Projection(user_type()))
+        for resource in rendered:
+            reference = groups_of(resource["id"], groups, everyone)
+            assert _unordered(resource.get("groups", [])) == _unordered(reference)
+            resource["groups"] = reference
 
         selected = user_store.list_users(0, 100, Selection(filter=node))
 
@@ -147,7 +211,61 @@ def test_database_and_reference_select_the_same_users(db, settings, documents, t
         assert {str(r.id) for r in selected} == expected, text
         assert user_store.count_users(Selection(filter=node)) == len(expected)
     finally:
-        # Each example starts from an empty table; the fixture only empties
+        # Each example starts from empty tables; the fixture only empties
         # the database between tests, not between examples.
-        User.delete().execute()
-        ResourceId.delete().execute()
+        for model in (Membership, Group, User, ResourceId):
+            model.delete().execute()
+
+
+def _create_groups(
+    provisioning: Provisioning,
+    user_ids: list[str],
+    layouts: list[dict[str, Any]],
+    with_everyone: bool,
+) -> tuple[list[dict[str, Any]], str | None]:
+    """The groups the layouts describe, with their direct members' ids."""
+    groups: list[dict[str, Any]] = []
+    everyone = None
+    if with_everyone:
+        everyone = str(_create_everyone(provisioning).id)
+        groups.append({"id": everyone, "displayName": "users", "members": []})
+    made: list[str] = []
+    for number, layout in enumerate(layouts):
+        members = [user_ids[i] for i in sorted(layout["users"]) if i < len(user_ids)]
+        members += [made[i] for i in sorted(layout["groups"]) if i < number]
+        if everyone is not None and layout["holds_everyone"]:
+            members.append(everyone)
+        name = f"{layout['word']}{number}"
+        body = {
+            "schemas": [GROUP_SCHEMA],
+            "displayName": name,
+            "members": [{"value": member} for member in members],
+        }
+        made.append(str(provisioning.create_group(body).id))
+        groups.append({"id": made[-1], "displayName": name, "members": members})
+    return groups, everyone
+
+
+def _create_everyone(provisioning: Provisioning) -> Any:
+    document = {"schemas": [GROUP_SCHEMA], "displayName": "users"}
+    fields = GroupFields(
+        display_name="users",
+        document=document,
+        search=search_document(group_type(), document),
+    )
+    return group_store.create_group(
+        fields, [], now=provisioning.settings.clock(), builtin="users"
+    )
+
+
+def _with_ids(text: str, groups: list[dict[str, Any]], everyone: str | None) -> str:
+    made = [group["id"] for group in groups if group["id"] != everyone]
+    for number in range(MAX_GROUPS):
+        text = text.replace(
+            f"{{g{number}}}", made[number] if number < len(made) else "7"
+        )
+    return text.replace("{users}", everyone or "7")
+
+
+def _unordered(groups: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
+    return sorted((g["value"], g["display"], g["type"]) for g in groups)
