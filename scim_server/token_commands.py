@@ -10,14 +10,18 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import datetime
 import sys
 from collections.abc import Iterator
 from typing import Any
 
+import orjson
+
 import storage
 from scim_server.bootstrap import token_policy
 from scim_server.settings import Settings, SettingsError, parse_duration
+from storage import audit as audit_store
 from storage import users as user_store
 from storage.tokens import TokenRecord
 from tokens import (
@@ -84,6 +88,15 @@ def add_token_commands(commands: Subparsers) -> None:
         "sweep", help="revoke tokens unused for SCIM_TOKEN_UNUSED_DAYS days"
     )
     sweep.set_defaults(command=_sweep)
+
+    events = actions.add_parser(
+        "events", help="print the audit log, of one token or of all, as JSON lines"
+    )
+    events.add_argument("token_id", type=int, nargs="?", metavar="ID")
+    events.add_argument(
+        "--limit", type=int, default=100, help="how many of the latest (100)"
+    )
+    events.set_defaults(command=_events)
 
 
 def add_key_commands(commands: Subparsers) -> None:
@@ -255,6 +268,15 @@ def _sweep(args: argparse.Namespace, settings: Settings) -> int:
     )
     for token_id in revoked:
         print(token_id)
+    return 0
+
+
+def _events(args: argparse.Namespace, settings: Settings) -> int:
+    with _database(settings):
+        records = audit_store.list_events(token_id=args.token_id, limit=args.limit)
+    for record in reversed(records):
+        line = dataclasses.asdict(record) | {"at": record.at.isoformat()}
+        print(orjson.dumps(line).decode())
     return 0
 
 

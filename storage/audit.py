@@ -38,6 +38,9 @@ _COLUMNS = (
 )
 
 
+# TODO: the log is never pruned, so it grows with every token event for the
+# life of the database; a retention setting and a command that deletes rows
+# older than it, by the index on ``at``, would bound it.
 def append(records: Sequence[AuditRecord]) -> None:
     if not records:
         return

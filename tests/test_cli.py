@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 
+import orjson
 import pytest
 
 from scim_server.cli import main
@@ -331,3 +332,20 @@ def test_keys_retire_refuses_the_current_key(environment, initialised, capsys):
     assert status == 2
     assert "current key" in err
     assert current in key_ring(environment).keys
+
+
+def test_token_events_prints_a_tokens_audit_log_oldest_first(
+    environment, initialised, capsys
+):
+    token_id = verify(key_ring(environment), initialised, now=utc_now()).token_id
+    main(["token", "revoke", str(token_id)])
+    capsys.readouterr()
+
+    status = main(["token", "events", str(token_id)])
+
+    out, _ = capsys.readouterr()
+    lines = [orjson.loads(line) for line in out.splitlines()]
+    assert status == 0
+    assert [line["event"] for line in lines] == ["created", "first_used", "revoked"]
+    assert {line["token_id"] for line in lines} == {token_id}
+    assert token_format.parse(initialised).secret[4:] not in out

@@ -23,7 +23,6 @@ import peewee
 
 from storage import audit as audit_store
 from storage.audit import AuditRecord
-from storage.database import transaction
 
 log = logging.getLogger(__name__)
 
@@ -75,13 +74,14 @@ def clip_address(address: str | None) -> str | None:
 
 @contextlib.contextmanager
 def best_effort(what: str) -> Iterator[None]:
-    """Run the block's writes in a transaction of their own, never raising.
+    """Run the block, logging rather than raising a database error.
 
-    A database error rolls back the block alone and is logged. Only database
-    errors are caught: anything else is a bug and should surface.
+    Put the block's writes in a ``transaction()`` inside it, so that a
+    failure rolls back those writes alone, even within a caller's
+    transaction. Only database errors are caught: anything else is a bug
+    and should surface.
     """
     try:
-        with transaction():
-            yield
+        yield
     except (peewee.DatabaseError, peewee.InterfaceError):
         log.warning("could not record %s", what, exc_info=True)

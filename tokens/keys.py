@@ -81,6 +81,10 @@ class KeyRing:
         key_id = new_key_id()
         return cls(current=key_id, keys={key_id: secrets.token_bytes(KEY_BYTES)})
 
+    # TODO: a server reads the key file only when it starts, so a token
+    # issued under a key added later (keys rotate) fails there until it
+    # restarts; reloading the file when a token names an unknown key id, at
+    # most once a minute since anyone can send one, would close that gap.
     @classmethod
     def load(cls, path: Path) -> KeyRing:
         try:

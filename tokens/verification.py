@@ -130,6 +130,10 @@ def _refusal(
     return None
 
 
+# TODO: on SQLite these best-effort writes wait for the write lock like any
+# other, up to the busy timeout, when a long write holds it, and the request
+# waits with them; a short timeout of their own, or handing them to one
+# writer thread, would keep verification from ever waiting on the log.
 def _note_use(owner: TokenOwner, now: datetime.datetime, address: str | None) -> None:
     if owner.last_used is None:
         with best_effort("a token's first use"), transaction():
@@ -160,7 +164,8 @@ def _note_refusal(
         _revoke_idle(owner, now, address, unused_cutoff)
         return
     # An expiry is noted once: a refusal noted after the expiry has it.
-    # Anything else once per interval, in case it is an attack in progress.
+    # Other refusals at most once per interval, which shows that a dead
+    # token is still being tried without a write for every retry.
     if refusal is _Refusal.EXPIRED and owner.expires is not None:
         since = owner.expires
         event = Event.EXPIRED
