@@ -3,9 +3,9 @@
 A token is an opaque random secret with a recognisable prefix and a checksum,
 looked up server-side by a keyed hash (HMAC-SHA256 under a key kept outside
 the database), so that revoking it takes effect at once and a copy of the
-database alone cannot produce or recognise a working token. Everything that
-happens to a token is written to an audit log. This package never imports
-Falcon or ``scim_server``: it can be used and tested without HTTP.
+database alone cannot produce or recognise a working token. What happens to
+a token is recorded in an audit log. This package never imports Falcon or
+``scim_server``: it can be used and tested without HTTP.
 """
 
 from tokens.errors import (

@@ -73,7 +73,7 @@ def test_later_use_is_written_only_once_the_last_is_over_a_minute_old(
         assert len(writes(statements)) == 1
     else:
         assert (stored.last_used, stored.last_used_address) == (first_use, ADDRESS)
-        assert writes(statements) == []
+        assert len(statements) == 1  # the token's row, and nothing else
 
 
 def test_an_overlong_address_is_cut_to_a_bounded_length(keys, issued, clock):
