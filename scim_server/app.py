@@ -7,16 +7,19 @@ from typing import Any
 
 import storage
 from scim_server import App, errors, media
+from scim_server.bootstrap import token_policy
 from scim_server.cursors import CursorCodec
+from scim_server.databricks import DatabricksGroups
 from scim_server.middleware import BearerAuthentication, DatabaseSession, RequestId
 from scim_server.passwords import PasswordHasher
 from scim_server.provisioning import Provisioning
-from scim_server.resources import bulk, discovery
+from scim_server.resources import bulk, databricks, discovery
 from scim_server.resources.introspection import Introspection
 from scim_server.resources.scim import (
     Collection,
     Item,
     Kind,
+    Me,
     RecordT,
     RootSearch,
     Search,
@@ -30,6 +33,7 @@ from tokens import KeyRing
 log = logging.getLogger(__name__)
 
 SCIM_PREFIX = "/scim/v2"
+DATABRICKS_SCIM_PREFIX = "/api/2.0/preview/scim/v2"
 
 
 def create_app(settings: Settings, keys: KeyRing | None = None) -> App:
@@ -46,7 +50,7 @@ def create_app(settings: Settings, keys: KeyRing | None = None) -> App:
     middleware: list[Any] = [
         RequestId(),
         DatabaseSession(),
-        BearerAuthentication(ring, settings.clock),
+        BearerAuthentication(ring, settings.clock, token_policy(settings)),
     ]
     app = App(middleware=middleware)
     # "/Users/" and "/Users" are the same collection to every SCIM client.
@@ -79,17 +83,27 @@ def _add_routes(app: App, settings: Settings, keys: KeyRing) -> None:
     cursors = CursorCodec(
         keys.keys[keys.current], settings.clock, settings.cursor_lifetime
     )
-    kinds: list[Kind[Any]] = [user_kind(provisioning), group_kind(provisioning)]
-    for kind in kinds:
-        _add_kind(app, kind, settings, cursors)
+    users = user_kind(provisioning)
+    kinds: list[Kind[Any]] = [users, group_kind(provisioning)]
+    # Databricks clients look for SCIM under their own prefix; the same
+    # resources answer there.
+    for prefix in (SCIM_PREFIX, DATABRICKS_SCIM_PREFIX):
+        for kind in kinds:
+            _add_kind(app, prefix, kind, settings, cursors)
+        app.add_route(f"{prefix}/Me", Me(users, settings, cursors))
     app.add_route(f"{SCIM_PREFIX}/.search", RootSearch(kinds, settings))
     app.add_route(f"{SCIM_PREFIX}/Bulk", bulk.Bulk(provisioning, settings))
+    databricks.add_routes(app, DatabricksGroups(provisioning))
 
 
 def _add_kind(
-    app: App, kind: Kind[RecordT], settings: Settings, cursors: CursorCodec
+    app: App,
+    prefix: str,
+    kind: Kind[RecordT],
+    settings: Settings,
+    cursors: CursorCodec,
 ) -> None:
-    endpoint = f"{SCIM_PREFIX}{kind.resource_type.endpoint}"
+    endpoint = f"{prefix}{kind.resource_type.endpoint}"
     app.add_route(endpoint, Collection(kind, settings, cursors))
     app.add_route(f"{endpoint}/.search", Search(kind, settings, cursors))
     app.add_route(f"{endpoint}/{{id}}", Item(kind, settings, cursors))

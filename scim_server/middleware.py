@@ -12,7 +12,7 @@ from scim_server.authorization import access_for, authorize
 from scim_server.errors import Forbidden, Unauthorized
 from scim_server.settings import Clock
 from storage import database
-from tokens import KeyRing, verify
+from tokens import KeyRing, TokenPolicy, verify
 
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
@@ -59,9 +59,14 @@ class BearerAuthentication:
     responder is closed until someone decides who may call it.
     """
 
-    def __init__(self, keys: KeyRing, clock: Clock) -> None:
+    def __init__(
+        self, keys: KeyRing, clock: Clock, policy: TokenPolicy | None = None
+    ) -> None:
         self._keys = keys
         self._clock = clock
+        # With a policy that revokes unused tokens, verify enforces it
+        # between sweeps.
+        self._policy = policy
 
     def process_resource(
         self,
@@ -75,11 +80,14 @@ class BearerAuthentication:
         scheme, _, token = (req.auth or "").partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthorized("a bearer token is required")
-        principal = verify(self._keys, token.strip(), now=self._clock())
-        # TODO: token scopes arrive with the token lifecycle work; until
-        # then every token carries its owner's full rights.
-        scopes = getattr(principal, "scopes", None)
-        access = access_for(principal, scopes)
+        principal = verify(
+            self._keys,
+            token.strip(),
+            now=self._clock(),
+            address=req.remote_addr,
+            policy=self._policy,
+        )
+        access = access_for(principal, principal.scopes)
         req.context.principal = principal
         req.context.access = access
         responder = f"on_{req.method.lower()}"

@@ -296,7 +296,9 @@ class Provisioning:
                     expected_version=current.version,
                     change=_member_change(members),
                 )
-            _check_an_admin_remains("removed from admins")
+            # Adding members cannot take anyone's admin rights away.
+            if members.replacement is not None or members.removed:
+                _check_an_admin_remains("removed from admins")
             return record
 
     def delete_group(

@@ -7,23 +7,51 @@ import peewee
 from storage.models import Group, Membership, User
 
 ADMINS = "admins"
+EVERYONE = "users"
 
 
 def an_active_admin_exists() -> bool:
-    """Whether some active user is a member of ``admins``.
+    """Whether some active user is an admin, directly or through nesting.
 
     Writes that could remove the last one (deactivating or deleting a user,
     changing or deleting a group) ask this inside their transaction, after
     the change, and roll back when the answer is no: a server nobody can
-    administer can only be repaired from the command line.
+    administer can only be repaired from the command line. The walk goes
+    down from ``admins`` through the groups nested in it, so its cost
+    follows the size of that tree, not the number of users.
     """
-    # TODO: members of groups nested inside admins are admins too; this
-    # counts direct members only until nested groups reach the token check.
-    query = (
-        Membership.select(peewee.SQL("1"))
-        .join(Group, on=(Group.id == Membership.group))
-        .switch(Membership)
-        .join(User, on=(User.id == Membership.member_id))
-        .where((Group.builtin == ADMINS) & (User.active == True))  # noqa: E712
+    tree = _groups_within(ADMINS)
+    direct = (
+        User.select(peewee.SQL("1"))
+        .join(Membership, on=(Membership.member_id == User.id))
+        .join(tree, on=(Membership.group == tree.c.group_id))
+        .where(User.active == True)  # noqa: E712
+        .with_cte(tree)
     )
-    return bool(query.exists())
+    if direct.exists():
+        return True
+    # Every user is implicitly in users; were users inside admins, every
+    # active user would be an admin.
+    everyone = (
+        Group.select(peewee.SQL("1"))
+        .join(tree, on=(Group.id == tree.c.group_id))
+        .where(Group.builtin == EVERYONE)
+        .with_cte(tree)
+    )
+    active = User.select(peewee.SQL("1")).where(User.active == True)  # noqa: E712
+    return bool(everyone.exists() and active.exists())
+
+
+def _groups_within(name: str) -> peewee.CTE:
+    """The built-in group ``name`` and every group nested in it."""
+    top = (
+        Group.select(Group.id.alias("group_id"))
+        .where(Group.builtin == name)
+        .cte("scim_admin_tree", recursive=True, columns=("group_id",))
+    )
+    below = (
+        Membership.select(Membership.member_id)
+        .join(top, on=(Membership.group == top.c.group_id))
+        .where(Membership.member_type == "Group")
+    )
+    return top.union(below)

@@ -16,7 +16,8 @@ import peewee
 
 from storage import ids
 from storage.database import locking, rows, transaction
-from storage.models import AccessToken, Group, Membership, User
+from storage.groups import in_builtin_group
+from storage.models import AccessToken, User
 from storage.prepared import PreparedQuery, convert
 
 Scopes = frozenset[str] | None
@@ -97,18 +98,14 @@ def insert_token(
 
 
 def _token_owner_query(secret_hash: str) -> peewee.Query:
-    is_admin = (
-        Membership.select(peewee.SQL("1"))
-        .join(Group, on=(Group.id == Membership.group))
-        .where((Group.builtin == "admins") & (Membership.member_id == User.id))
-    )
     return (
         AccessToken.select(
             AccessToken.id,
             AccessToken.user,
             User.user_name,
             User.active,
-            peewee.fn.EXISTS(is_admin).alias("is_admin"),
+            # Members of groups nested inside admins are admins too.
+            in_builtin_group(User.id, "admins").alias("is_admin"),
             AccessToken.scopes,
             AccessToken.created,
             AccessToken.expires,

@@ -144,7 +144,10 @@ class TestMe:
         assert response.status_code == 200
         assert response.json["id"] == user["id"]
         assert response.json["title"] == "Engineer"
-        assert [g["value"] for g in response.json["groups"]] == [team["id"]]
+        # Every user is also in the built-in users group, implicitly.
+        groups = {g["display"]: g["value"] for g in response.json["groups"]}
+        assert groups["Team"] == team["id"]
+        assert set(groups) == {"Team", "users"}
         assert response.headers["location"].endswith(f"/Users/{user['id']}")
         assert response.headers["etag"] == response.json["meta"]["version"]
 
@@ -260,3 +263,57 @@ class TestAdmins:
         client.simulate_delete(f"{USERS}/{user['id']}")
 
         assert_scim_error(as_member.simulate_get("/scim/v2/Me"), 401)
+
+
+class TestScopes:
+    @pytest.fixture
+    def admin_with(self, client, keys, settings):
+        """A client holding an admin token issued with the given scopes."""
+
+        def make(*scopes):
+            admin = me(client)
+            token = issue(
+                keys,
+                token_policy(settings),
+                user_id=int(admin["id"]),
+                now=settings.clock(),
+                scopes=scopes,
+            ).token
+            return falcon.testing.TestClient(
+                client.app, headers={"Authorization": f"Bearer {token}"}
+            )
+
+        return make
+
+    def test_a_read_scope_narrows_an_admin_to_reading(self, admin_with):
+        reader = admin_with("scim:read")
+
+        listed = reader.simulate_get(USERS)
+        assert listed.status_code == 200
+        # Still an admin's view: scopes narrow what a token may do, not
+        # what its owner may see.
+        assert "meta" in listed.json["Resources"][0]
+        assert_scim_error(reader.simulate_post(USERS, json=user_body("x@y.z")), 403)
+
+    def test_a_write_scope_includes_reading(self, admin_with):
+        writer = admin_with("scim:write")
+
+        assert writer.simulate_post(USERS, json=user_body("x@y.z")).status_code == 201
+
+    def test_a_token_scope_alone_reaches_no_directory(self, admin_with):
+        assert_scim_error(admin_with("tokens").simulate_get(USERS), 403)
+
+    def test_scopes_never_widen_a_members_rights(self, client, keys, settings, member):
+        user, _ = member
+        token = issue(
+            keys,
+            token_policy(settings),
+            user_id=int(user["id"]),
+            now=settings.clock(),
+            scopes=["scim:write"],
+        ).token
+        widened = falcon.testing.TestClient(
+            client.app, headers={"Authorization": f"Bearer {token}"}
+        )
+
+        assert_scim_error(widened.simulate_post(USERS, json=user_body("x@y.z")), 403)

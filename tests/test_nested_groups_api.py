@@ -287,11 +287,6 @@ def test_nesting_without_a_cycle_is_allowed_both_ways(client, tree):
 # Admin rights through nesting
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="storage/tokens.py's is_admin still counts direct members of admins"
-    " only; wiring in storage.groups.in_builtin_group makes this pass",
-)
 def test_a_member_of_a_group_inside_admins_is_an_admin(client, keys, settings):
     operator = post(client, USERS, user_body("operator"))
     ops = post(client, GROUPS, group_body("Ops", members=[operator["id"]]))
