@@ -9,7 +9,7 @@ import storage
 from scim_server import App, errors, media
 from scim_server.bootstrap import token_policy
 from scim_server.cursors import CursorCodec
-from scim_server.databricks import DatabricksGroups
+from scim_server.databricks import DatabricksGroups, DatabricksTokens
 from scim_server.middleware import BearerAuthentication, DatabaseSession, RequestId
 from scim_server.passwords import PasswordHasher
 from scim_server.provisioning import Provisioning
@@ -94,6 +94,9 @@ def _add_routes(app: App, settings: Settings, keys: KeyRing) -> None:
     app.add_route(f"{SCIM_PREFIX}/.search", RootSearch(kinds, settings))
     app.add_route(f"{SCIM_PREFIX}/Bulk", bulk.Bulk(provisioning, settings))
     databricks.add_routes(app, DatabricksGroups(provisioning))
+    databricks.add_token_routes(
+        app, DatabricksTokens(keys, token_policy(settings), settings.clock)
+    )
 
 
 def _add_kind(

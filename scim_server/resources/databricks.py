@@ -14,9 +14,16 @@ from typing import Any
 import falcon
 
 from scim_server import App
-from scim_server.authorization import Permission
-from scim_server.databricks import DatabricksGroups, Named, required_text
-from scim_server.errors import InvalidSyntax
+from scim_server.authorization import Access, Permission
+from scim_server.databricks import (
+    DatabricksGroups,
+    DatabricksTokens,
+    Named,
+    owner_names,
+    required_text,
+    token_info,
+)
+from scim_server.errors import InvalidSyntax, InvalidValue
 
 API = "/api/2.0"
 
@@ -138,3 +145,95 @@ def add_routes(app: App, groups: DatabricksGroups) -> None:
     app.add_route(f"{API}/groups/list", ListGroups(groups))
     app.add_route(f"{API}/groups/list-members", ListMembers(groups))
     app.add_route(f"{API}/groups/list-parents", ListParents(groups))
+
+
+def _caller(req: falcon.Request) -> Access:
+    access: Access = req.context.access
+    return access
+
+
+class _TokensEndpoint:
+    def __init__(self, tokens: DatabricksTokens) -> None:
+        self._tokens = tokens
+
+
+class CreateToken(_TokensEndpoint):
+    """``POST /api/2.0/token/create`` ``{"lifetime_seconds", "comment"}``."""
+
+    permissions = {"POST": Permission.MANAGE_OWN_TOKENS}
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        body = _body(req)
+        lifetime = body.get("lifetime_seconds")
+        if lifetime is not None and (
+            isinstance(lifetime, bool) or not isinstance(lifetime, int)
+        ):
+            raise InvalidValue("lifetime_seconds must be an integer")
+        comment = body.get("comment")
+        if comment is not None and not isinstance(comment, str):
+            raise InvalidValue("comment must be a string")
+        issued, record = self._tokens.create(
+            _caller(req), lifetime, comment, req.remote_addr
+        )
+        resp.media = {"token_value": issued.token, "token_info": token_info(record, {})}
+
+
+class ListTokens(_TokensEndpoint):
+    """``GET /api/2.0/token/list``: the caller's live tokens, no secrets."""
+
+    permissions = {"GET": Permission.MANAGE_OWN_TOKENS}
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        records = self._tokens.own(_caller(req))
+        resp.media = {"token_infos": [token_info(r, {}) for r in records]}
+
+
+class DeleteToken(_TokensEndpoint):
+    """``POST /api/2.0/token/delete`` ``{"token_id"}``: revoke one's own."""
+
+    permissions = {"POST": Permission.MANAGE_OWN_TOKENS}
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        token_id = required_text(_body(req), "token_id")
+        self._tokens.revoke(_caller(req), token_id, req.remote_addr, anyones=False)
+        resp.media = {}
+
+
+class ManagedTokens(_TokensEndpoint):
+    """``GET /api/2.0/token-management/tokens``: everyone's live tokens."""
+
+    permissions = {"GET": Permission.MANAGE_ALL_TOKENS}
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        created_by_id = req.get_param_as_int("created_by_id")
+        created_by_username = req.get_param("created_by_username")
+        records = self._tokens.everyone(created_by_id, created_by_username)
+        names = owner_names(records)
+        resp.media = {"token_infos": [token_info(r, names) for r in records]}
+
+
+class ManagedToken(_TokensEndpoint):
+    """``GET`` and ``DELETE /api/2.0/token-management/tokens/{token_id}``."""
+
+    permissions = {
+        "GET": Permission.MANAGE_ALL_TOKENS,
+        "DELETE": Permission.MANAGE_ALL_TOKENS,
+    }
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response, token_id: str) -> None:
+        record = self._tokens.find(_caller(req), token_id, anyones=True)
+        resp.media = {"token_info": token_info(record, owner_names([record]))}
+
+    def on_delete(
+        self, req: falcon.Request, resp: falcon.Response, token_id: str
+    ) -> None:
+        self._tokens.revoke(_caller(req), token_id, req.remote_addr, anyones=True)
+        resp.media = {}
+
+
+def add_token_routes(app: App, tokens: DatabricksTokens) -> None:
+    app.add_route(f"{API}/token/create", CreateToken(tokens))
+    app.add_route(f"{API}/token/list", ListTokens(tokens))
+    app.add_route(f"{API}/token/delete", DeleteToken(tokens))
+    app.add_route(f"{API}/token-management/tokens", ManagedTokens(tokens))
+    app.add_route(f"{API}/token-management/tokens/{{token_id}}", ManagedToken(tokens))
