@@ -26,6 +26,7 @@ from scim_server.settings import Settings
 from storage.database import is_postgresql
 from storage.migrations import migrate
 from storage.models import ALL_MODELS
+from tests.live_server import server  # noqa: F401 - a fixture for every test
 from tokens import KeyRing
 
 START = datetime.datetime(2026, 1, 15, 9, 30, tzinfo=datetime.UTC)

@@ -82,6 +82,10 @@ def _key(body: Mapping[str, Any], name: str) -> str:
 
 
 def _check_schemas(resource_type: ResourceType, schemas: Any) -> None:
+    if schemas is None:
+        # The Databricks SDK sends groups and users without "schemas"; the
+        # endpoint leaves one meaning, the resource type's core schema.
+        return
     if isinstance(schemas, str):
         schemas = [schemas]
     if not isinstance(schemas, list) or not all(isinstance(s, str) for s in schemas):

@@ -333,17 +333,23 @@ def test_unknown_schema_urns_are_tolerated_and_not_stored(schemas):
 @pytest.mark.parametrize(
     ("body", "detail"),
     [
-        ({"userName": "bjensen"}, '"schemas" must be a list of schema URNs'),
+        (user(schemas=7), '"schemas" must be a list of schema URNs'),
         (user(schemas=[USER_SCHEMA, 7]), '"schemas" must be a list of schema URNs'),
         (user(schemas=[]), f'"schemas" must include {USER_SCHEMA}'),
         (user(schemas=[GROUP_SCHEMA]), f'"schemas" must include {USER_SCHEMA}'),
     ],
 )
-def test_schemas_must_name_the_core_schema(body, detail):
+def test_schemas_when_given_must_name_the_core_schema(body, detail):
     with pytest.raises(InvalidValue) as excinfo:
         parse_resource(user_type(), body)
 
     assert excinfo.value.detail == detail
+
+
+def test_a_body_without_schemas_is_of_the_endpoints_type():
+    document = parse_resource(user_type(), {"userName": "bjensen"})
+
+    assert document == {"userName": "bjensen", "schemas": [USER_SCHEMA]}
 
 
 @pytest.mark.parametrize("body", [[], "bjensen", None, 42])
