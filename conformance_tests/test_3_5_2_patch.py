@@ -214,10 +214,6 @@ def test_add_does_not_repeat_a_value_already_there(client, ada):
     assert [email["value"] for email in user["emails"]].count(HOME["value"]) == 1
 
 
-@pytest.mark.known_bug(
-    "an add of a value already present still moves meta.lastModified (and "
-    "meta.version), as if the user had changed"
-)
 def test_adding_a_value_already_there_keeps_last_modified(client, ada):
     """RFC 7644 §3.5.2.1: unless other operations change the resource, an
     add of a value the target already contains SHALL NOT change the modify

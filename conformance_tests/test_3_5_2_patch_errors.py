@@ -80,10 +80,6 @@ REFUSED = [
         {"op": "remove", "path": "userName"},
         "mutability",
         id="remove-a-required-attribute",
-        marks=pytest.mark.known_bug(
-            "removing userName is refused with scimType invalidValue, not the "
-            "mutability that RFC 7644 §3.5.2.2 names for a required attribute"
-        ),
     ),
     # §3.12 invalidValue: a value missing or not of the attribute's type.
     pytest.param(

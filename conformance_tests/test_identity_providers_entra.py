@@ -265,10 +265,6 @@ def test_entra_replaces_several_attributes(client, barbara, operations):
     assert user[ENTERPRISE_USER_SCHEMA]["employeeNumber"] == "701984"
 
 
-@pytest.mark.known_bug(
-    'the path "manager", without the Enterprise User URN, is refused with '
-    "400 invalidPath (the value is also a one-element list, not an object)"
-)
 @pytest.mark.usefixtures("enterprise_user")
 @pytest.mark.requires_feature("patch")
 def test_entra_sets_the_manager(client, provisioner, barbara):

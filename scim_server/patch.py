@@ -167,6 +167,8 @@ def parse_path(resource_type: ResourceType, text: str) -> PatchPath | ExtensionP
         raise InvalidPath(f"{text!r} is not an attribute path")
     if schema is None:
         attribute = resource_type.core_attribute(match["attr"])
+        if attribute is None:
+            schema, attribute = _unqualified_extension(resource_type, match["attr"])
     else:
         attribute = schema.attribute(match["attr"])
     if attribute is None:
@@ -186,6 +188,23 @@ def parse_path(resource_type: ResourceType, text: str) -> PatchPath | ExtensionP
         filter=value_filter,
         sub=sub,
     )
+
+
+def _unqualified_extension(
+    resource_type: ResourceType, name: str
+) -> tuple[Schema | None, Attribute | None]:
+    """An extension attribute named without its URN, if only one has the name.
+
+    RFC 7644 §3.10 asks clients to qualify extension attributes; Entra ID
+    sends the enterprise "manager" as a bare path, which has one meaning
+    while no core attribute and no other extension share the name.
+    """
+    found = [
+        (schema, attribute)
+        for schema in resource_type.extensions
+        if (attribute := schema.attribute(name)) is not None
+    ]
+    return found[0] if len(found) == 1 else (None, None)
 
 
 def _split_urn(resource_type: ResourceType, text: str) -> tuple[Schema | None, str]:
@@ -260,6 +279,10 @@ class MemberChanges:
         self.replacement = dict.fromkeys(member_ids)
         self.added.clear()
         self.removed.clear()
+
+    @property
+    def unchanged(self) -> bool:
+        return self.replacement is None and not self.added and not self.removed
 
 
 @dataclasses.dataclass(frozen=True)
@@ -499,7 +522,10 @@ class _Patcher:
                 container, attribute.name, _with_sub(current, path.sub.name, parsed)
             )
             return
-        # Entra ID sends the enterprise manager as a bare id string.
+        # Entra ID sends the enterprise manager as a bare id string, and in
+        # another of its documented requests as a list of one object.
+        if isinstance(value, list) and len(value) == 1:
+            value = value[0]
         if attribute.type == "complex" and isinstance(value, str):
             value = {"value": value}
         parsed = parse_value(attribute, value, str(path))
@@ -587,7 +613,7 @@ class _Patcher:
             # Removing what is not there leaves the resource as asked.
             return
         if path.sub is not None and path.sub.required:
-            raise InvalidValue(f"{operation.where()}: {path.sub.name} is required")
+            raise Mutability(f"{operation.where()}: {path.sub.name} is required")
         if path.sub is None and attribute.mutability == "immutable":
             raise Mutability(f"{operation.where()}: {attribute.name} is immutable")
         if attribute.multi_valued:
@@ -598,7 +624,8 @@ class _Patcher:
         else:
             left = None
         if attribute.required and left in (None, [], {}):
-            raise InvalidValue(f"{operation.where()}: {attribute.name} is required")
+            # RFC 7644 §3.5.2.2: removing a required attribute is mutability.
+            raise Mutability(f"{operation.where()}: {attribute.name} is required")
         _assign(container, attribute.name, left)
 
     def _remaining(self, path: PatchPath, value: Any, elements: list[Any]) -> list[Any]:

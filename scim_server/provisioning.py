@@ -147,6 +147,11 @@ class Provisioning:
             if password_hash is not None:
                 fields = dataclasses.replace(fields, password_hash=password_hash)
             check_immutable(self.user_type, current.document, fields.document)
+            if password_hash is None and fields.document == current.document:
+                # A PATCH that changes nothing, such as adding a value the
+                # user has, leaves lastModified and the version alone
+                # (RFC 7644 §3.5.2.1).
+                return current
             record = user_store.replace_user(
                 current.id,
                 fields,
@@ -287,6 +292,10 @@ class Provisioning:
             fields, _ = self._group_fields(patched.document)
             self._check_group_change(current, fields)
             members = patched.members
+            if fields.document == current.document and members.unchanged:
+                return current
+            # TODO: adding a member the group already has still counts as a
+            # change (a new version), since telling would cost a read.
             with _refusing_cycles():
                 record = group_store.replace_group(
                     current.id,

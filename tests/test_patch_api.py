@@ -289,6 +289,16 @@ class TestPatchUsers:
         stored = password_hash_of(int(user["id"]))
         assert stored is not None and "s3cret!" not in stored
 
+    def test_a_patch_that_changes_nothing_keeps_the_version(self, client, user):
+        response = patch(
+            client,
+            user,
+            {"op": "add", "path": "emails", "value": [user["emails"][1]]},
+        )
+
+        assert response.json["meta"] == user["meta"]
+        assert response.headers["etag"] == user["meta"]["version"]
+
     def test_operations_apply_in_order(self, client, user):
         patched = patch_user(
             client,
@@ -328,7 +338,7 @@ class TestPatchErrors:
             ({"op": "replace", "path": "id", "value": "1"}, "mutability"),
             ({"op": "replace", "path": "meta.created", "value": "x"}, "mutability"),
             ({"op": "add", "path": "groups", "value": [{"value": "1"}]}, "mutability"),
-            ({"op": "remove", "path": "userName"}, "invalidValue"),
+            ({"op": "remove", "path": "userName"}, "mutability"),
             ({"op": "replace", "path": "userName", "value": None}, "invalidValue"),
             ({"op": "replace", "path": "active", "value": "maybe"}, "invalidValue"),
             ({"op": "replace", "path": "emails", "value": "x"}, "invalidValue"),
@@ -636,6 +646,20 @@ class TestIdentityProviderDialects:
         )
 
         assert patched[ENTERPRISE_USER_SCHEMA]["manager"] == {"value": "2819c223"}
+
+    def test_entra_manager_by_its_bare_name_with_a_list_of_one(self, client, user):
+        patched = patch_user(
+            client,
+            user,
+            {
+                "op": "Add",
+                "path": "manager",
+                "value": [{"$ref": None, "value": "2819c223"}],
+            },
+        )
+
+        assert patched[ENTERPRISE_USER_SCHEMA]["manager"] == {"value": "2819c223"}
+        assert ENTERPRISE_USER_SCHEMA in patched["schemas"]
 
     def test_entra_no_path_replace_with_dotted_and_urn_keys(self, client, user):
         patched = patch_user(

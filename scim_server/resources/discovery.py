@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import falcon
 
-from scim_server.errors import NotFound
+from scim_server.errors import Forbidden, NotFound
 from scim_server.listing import Page, list_response
 from scim_server.schema import SERVICE_PROVIDER_CONFIG_SCHEMA, resource_types
 from scim_server.settings import Settings
@@ -63,6 +63,7 @@ class Schemas:
     auth_required = False
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        _refuse_filter(req)
         documents = [
             dict(schema.document)
             for resource_type in resource_types()
@@ -86,6 +87,7 @@ class ResourceTypes:
     auth_required = False
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        _refuse_filter(req)
         documents = [resource_type.document() for resource_type in resource_types()]
         page = Page(start_index=1, count=len(documents))
         resp.media = list_response(documents, len(documents), page)
@@ -104,3 +106,13 @@ def base_url(req: falcon.Request, settings: Settings) -> str:
     """The URL that resource locations start with, ending in ``/scim/v2``."""
     root = settings.base_url or req.prefix
     return f"{root}/scim/v2"
+
+
+def _refuse_filter(req: falcon.Request) -> None:
+    """RFC 7644 §4: discovery lists take no filter, and answer one with 403.
+
+    Answering 200 with everything would let a client believe that what it
+    got matched its filter.
+    """
+    if req.get_param("filter"):
+        raise Forbidden("/Schemas and /ResourceTypes cannot be filtered")
