@@ -7,9 +7,10 @@ filtered in Python. Attributes are answered, in order of preference, from:
   timestamps, group displayName), through its index;
 - a child table keyed ``(value, parent)`` (emails, group members), as an
   uncorrelated ``id IN (SELECT parent ...)``, which both databases answer
-  from an index; a user's groups, direct and inherited, walk the membership
-  table from the groups that match, down through the groups nested in them
-  (``storage.nesting``);
+  from an index; a user's groups, direct and inherited, are the members
+  of the groups that match and of the groups nested in them, which one
+  query finds while the filter is compiled (``storage.nesting``), so that
+  the filter itself names them;
 - the ``search`` JSON document, through the database's JSON functions, for
   every other attribute: slower, but still evaluated in the database.
 
@@ -44,7 +45,7 @@ from storage.filters import (
 )
 from storage.ids import parse_id
 from storage.models import Group, Membership, User, UserEmail
-from storage.nesting import EVERYONE, everyone_within, members_within
+from storage.nesting import EVERYONE, members_within
 
 # Peewee's expression objects carry no type information; this alias names
 # them for readers, and is Any to mypy.
@@ -77,10 +78,10 @@ class ChildTable:
     """A multi-valued attribute kept in rows of its own.
 
     ``columns`` maps sub-attribute names to the columns holding them, and
-    ``owners`` turns a condition on those columns into the condition "the
-    resource has a value that meets it". ``implied`` describes, with the
-    same sub-attributes, values that no row stores: a resource that one of
-    those meets matches too.
+    ``owners`` turns a condition on those columns into a query of the ids
+    of the resources that have a value meeting it. ``implied`` describes,
+    with the same sub-attributes, values that no row stores: a resource that
+    one of those meets matches too.
     """
 
     columns: dict[str, Column]
@@ -99,34 +100,21 @@ class Catalogue:
 
 
 def _with_emails(condition: Node) -> Node:
-    return User.id.in_(UserEmail.select(UserEmail.user).where(condition))
-
-
-def _in_groups(condition: Node) -> Node:
-    # Members of the matching groups and of every group inside them: the
-    # users for whom a matching group is direct or indirect.
-    return User.id.in_(members_within(condition))
+    return UserEmail.select(UserEmail.user).where(condition)
 
 
 def _with_members(condition: Node) -> Node:
-    return Group.id.in_(Membership.select(Membership.group).where(condition))
+    return Membership.select(Membership.group).where(condition)
 
 
 def _everyone_if_any_user(condition: Node) -> Node:
     # The group "users" has every user as a member without storing rows.
     everyone = Group.alias("scim_everyone")
     some_user = User.select(peewee.SQL("1")).where(condition)
-    return Group.id.in_(
-        everyone.select(everyone.id).where(
-            (everyone.builtin == EVERYONE) & peewee.fn.EXISTS(some_user)
-        )
+    return everyone.select(everyone.id).where(
+        (everyone.builtin == EVERYONE) & peewee.fn.EXISTS(some_user)
     )
 
-
-_GROUP_COLUMNS = {
-    "value": Column(Group.id, "id"),
-    "display": Column(Group.display_name_key),
-}
 
 USERS = Catalogue(
     model=User,
@@ -147,12 +135,15 @@ USERS = Catalogue(
             },
             owners=_with_emails,
         ),
-        # A condition on a user's groups is one on the groups themselves,
-        # whether the user is in them directly or indirectly.
+        # A condition on a user's groups is one on the groups themselves:
+        # the users it selects are the members of the groups that meet it
+        # and of every group inside those, "users" included.
         "groups": ChildTable(
-            columns=_GROUP_COLUMNS,
-            owners=_in_groups,
-            implied=ChildTable(columns=_GROUP_COLUMNS, owners=everyone_within),
+            columns={
+                "value": Column(Group.id, "id"),
+                "display": Column(Group.display_name_key),
+            },
+            owners=members_within,
         ),
     },
 )
@@ -362,10 +353,22 @@ class _Compiler:
         if sub is None:
             # Only presence reaches here: the HTTP layer refuses comparisons
             # on a complex attribute as a whole.
-            return _in_child(child, lambda table: TRUE)
+            return self._in_child(child, lambda table: TRUE)
         if sub not in child.columns:
             raise UnsupportedFilter(f"{node.path} cannot be filtered on")
-        return _in_child(child, lambda table: _on_column(table.columns[sub], node))
+        return self._in_child(child, lambda table: _on_column(table.columns[sub], node))
+
+    def _in_child(
+        self, child: ChildTable, condition: Callable[[ChildTable], Node]
+    ) -> Node:
+        """The resources with a value, stored or implied, meeting a condition.
+
+        ``condition`` builds that condition on the columns of the table given.
+        """
+        ids = child.owners(condition(child))
+        if child.implied is not None:
+            ids += child.implied.owners(condition(child.implied))
+        return self.model.id.in_(ids)
 
     def _value_path(self, node: ValuePath) -> Node:
         """``emails[type eq "work" and value co "x"]``: one value matches all."""
@@ -375,7 +378,7 @@ class _Compiler:
             else None
         )
         if child is not None and _uses_only(node.filter, child.columns):
-            return _in_child(
+            return self._in_child(
                 child, lambda table: _ChildCompiler(table).compile(node.filter)
             )
         return self.json.exists(
@@ -417,17 +420,6 @@ class _Compiler:
             path,
             lambda element: _on_expression(self.json.member(element, path), node),
         )
-
-
-def _in_child(child: ChildTable, condition: Callable[[ChildTable], Node]) -> Node:
-    """The resources with a value, stored or implied, meeting a condition.
-
-    ``condition`` builds that condition on the columns of the table given.
-    """
-    found = child.owners(condition(child))
-    if child.implied is not None:
-        found |= _in_child(child.implied, condition)
-    return found
 
 
 class _ChildCompiler:

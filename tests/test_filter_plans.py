@@ -16,6 +16,7 @@ import pytest
 
 from scim_server.filtering import parse_filter
 from scim_server.schema import group_type, user_type
+from storage import groups as group_store
 from storage.compiler import compile_filter
 from storage.database import is_postgresql
 from storage.models import Group, User
@@ -27,7 +28,8 @@ LOOKUPS = [
     ("User", 'userName sw "bjen"', "user_name_key"),
     ("User", 'externalId eq "00u1"', "external_id"),
     ("User", 'emails.value eq "b@example.com"', "user_email"),
-    ("User", 'groups.value eq "1234"', "membership"),
+    # A group that exists: a condition on one that does not needs no read.
+    ("User", 'groups.value eq "{admins}"', "membership"),
     ("User", "active eq false", "active"),
     ("User", 'meta.lastModified gt "2026-01-01T00:00:00Z"', "last_modified"),
     ("Group", 'displayName eq "Growth team"', "display_name_key"),
@@ -50,6 +52,8 @@ def plan(db, query) -> str:
 def test_lookup_uses_an_index(db, admin_token, resource_type, expression, index_hint):
     kind = user_type() if resource_type == "User" else group_type()
     model = User if resource_type == "User" else Group
+    admins = group_store.get_builtin_group("admins").id
+    expression = expression.replace("{admins}", str(admins))
     condition = compile_filter(resource_type, parse_filter(expression, kind))
 
     with db.atomic():

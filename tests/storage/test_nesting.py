@@ -13,11 +13,15 @@ from typing import Any
 import peewee
 import pytest
 
+from scim_server.filtering import parse_filter
+from scim_server.schema import user_type
 from storage import groups as group_store
 from storage import users as user_store
 from storage.database import is_postgresql, transaction
 from storage.errors import MembershipCycle
+from storage.filters import Selection
 from storage.models import AccessToken, Membership, User
+from storage.nesting import NAMED_GROUPS
 from storage.prepared import PreparedQuery
 from storage.records import (
     GroupFields,
@@ -163,6 +167,46 @@ def test_group_refs_carry_ids(new_user, new_group):
         GroupRef(org.id, "Org", "indirect"),
         GroupRef(team.id, "Team", "direct"),
     ]
+
+
+# Filters on a user's groups
+
+
+def users_in(expression: str) -> set[str]:
+    selection = Selection(filter=parse_filter(expression, user_type()))
+    return {user.user_name for user in user_store.list_users(0, 100, selection)}
+
+
+def test_a_filter_reaching_more_groups_than_it_names_walks_them(
+    new_user, new_group, add
+):
+    # Past NAMED_GROUPS groups the filter walks the nesting inside its query
+    # instead of naming the groups; the answers are the same.
+    everyone = new_group("users", builtin="users")
+    ada = new_user("ada")
+    new_user("bob")
+    wide = new_group("Wide", [new_group(f"Part {n}") for n in range(NAMED_GROUPS)])
+    add(wide, new_group("Deep", [new_group("Deeper", [ada])]))
+    staff = new_group("Staff", [wide])
+
+    before = users_in(f'groups.value eq "{staff.id}"')
+    add(wide, everyone)
+    after = users_in(f'groups.value eq "{staff.id}"')
+
+    assert (before, after) == ({"ada"}, {"ada", "bob"})
+    assert users_in(f'not (groups.value eq "{staff.id}")') == set()
+
+
+def test_a_filter_on_a_group_holding_users_selects_everyone(new_user, new_group, add):
+    everyone = new_group("users", builtin="users")
+    new_user("ada")
+    new_user("bob")
+    team = new_group("Team")
+
+    assert users_in(f'groups.value eq "{everyone.id}"') == {"ada", "bob"}
+    assert users_in(f'groups.value eq "{team.id}"') == set()
+    add(team, everyone)
+    assert users_in(f'groups.value eq "{team.id}"') == {"ada", "bob"}
 
 
 # The members of "users"
