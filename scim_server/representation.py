@@ -102,9 +102,7 @@ def groups(
     built-in ``users`` are every user, however many.
     """
     members = (
-        group_store.members_of_groups(record.id for record in records)
-        if projection.includes("members")
-        else {}
+        group_store.listed_members(records) if projection.includes("members") else {}
     )
     rendered = []
     for record in records:

@@ -7,13 +7,14 @@ runs in the write's own transaction, after it has taken the nesting lock
 time cannot close a cycle together either.
 
 The built-in group ``users`` has every user as a member without a row per
-user: reading its members lists every user, and filters on members see
-them (``storage.nesting`` has the queries for a user's side).
+user: its ``members`` lists every user (``listed_members``), and filters on
+members see them (``storage.nesting`` has the queries for a user's side).
 """
 
 from __future__ import annotations
 
 import datetime
+import heapq
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -259,15 +260,8 @@ def has_members(group_id: int) -> bool:
 
 
 def _members_query(group_ids: list[int]) -> peewee.Query:
-    # The ids appear once, in a CTE both halves read: a prepared query
-    # substitutes each parameter in one place only.
-    wanted = (
-        Group.select(Group.id)
-        .where(Group.id.in_(group_ids))
-        .cte("scim_wanted", columns=("group_id",))
-    )
     member_group = Group.alias("member_group")
-    stored = (
+    return (
         Membership.select(
             Membership.group,
             Membership.member_id,
@@ -276,7 +270,6 @@ def _members_query(group_ids: list[int]) -> peewee.Query:
                 User.display_name, User.user_name, member_group.display_name
             ),
         )
-        .join(wanted, on=(Membership.group == wanted.c.group_id))
         .join(User, peewee.JOIN.LEFT_OUTER, on=(User.id == Membership.member_id))
         .switch(Membership)
         .join(
@@ -284,31 +277,8 @@ def _members_query(group_ids: list[int]) -> peewee.Query:
             peewee.JOIN.LEFT_OUTER,
             on=(member_group.id == Membership.member_id),
         )
-    )
-    return (
-        (stored + _implied_members(wanted))
-        .order_by(peewee.SQL("1"), peewee.SQL("2"))
-        .with_cte(wanted)
-    )
-
-
-def _implied_members(wanted: peewee.CTE) -> peewee.Query:
-    """Every user as a member of ``users``, when it is wanted, unless stored."""
-    everyone = Group.alias("scim_everyone")
-    row = Membership.alias("scim_row")
-    stored = row.select(peewee.SQL("1")).where(
-        (row.group == everyone.id) & (row.member_id == User.id)
-    )
-    return (
-        everyone.select(
-            everyone.id,
-            User.id,
-            peewee.Value("User"),
-            peewee.fn.COALESCE(User.display_name, User.user_name),
-        )
-        .join(wanted, on=(everyone.id == wanted.c.group_id))
-        .join(User, peewee.JOIN.CROSS)
-        .where((everyone.builtin == EVERYONE) & ~peewee.fn.EXISTS(stored))
+        .where(Membership.group.in_(group_ids))
+        .order_by(Membership.group, Membership.member_id)
     )
 
 
@@ -316,7 +286,11 @@ _MEMBERS_OF_GROUPS = PreparedInQuery(_members_query)
 
 
 def members_of_groups(group_ids: Iterable[int]) -> dict[int, list[MemberRef]]:
-    """The direct members of each group, with current display names."""
+    """The members each group's rows name, with current display names.
+
+    These are the members that can be removed; ``listed_members`` adds the
+    ones of ``users`` that no row names.
+    """
     wanted = list(group_ids)
     found: dict[int, list[MemberRef]] = {group_id: [] for group_id in wanted}
     if not wanted:
@@ -324,6 +298,34 @@ def members_of_groups(group_ids: Iterable[int]) -> dict[int, list[MemberRef]]:
     for group_id, member_id, member_type, display in _MEMBERS_OF_GROUPS.rows(wanted):
         found[group_id].append(MemberRef(member_id, member_type, display))
     return found
+
+
+def listed_members(groups: Sequence[GroupRecord]) -> dict[int, list[MemberRef]]:
+    """What each group's ``members`` lists, in order of id (RFC 7643 §4.2).
+
+    That is its rows, and for ``users`` every user besides. One query reads
+    the rows of all the groups; a second, only when ``users`` is among them,
+    reads the users, so reading any other group costs what it did before
+    ``users`` had members without rows.
+    """
+    found = members_of_groups(group.id for group in groups)
+    for group in groups:
+        if group.builtin == EVERYONE:
+            found[group.id] = _with_every_user(found[group.id])
+    return found
+
+
+def _with_every_user(stored: list[MemberRef]) -> list[MemberRef]:
+    named = {member.id for member in stored}
+    query = User.select(
+        User.id, peewee.fn.COALESCE(User.display_name, User.user_name)
+    ).order_by(User.id)
+    implied = (
+        MemberRef(user_id, "User", display)
+        for user_id, display in rows(query)
+        if user_id not in named
+    )
+    return list(heapq.merge(stored, implied, key=lambda member: member.id))
 
 
 def member_types(member_ids: Sequence[int]) -> dict[int, str]:

@@ -212,35 +212,49 @@ def test_a_filter_on_a_group_holding_users_selects_everyone(new_user, new_group,
 # The members of "users"
 
 
-def test_users_lists_every_user_once(new_user, new_group, add):
+def test_users_lists_every_user_once_in_order_of_id(new_user, new_group, add, sql):
     everyone = new_group("users", builtin="users")
     ada = new_user("ada", display_name="Ada Lovelace")
     bob = new_user("bob")
     team = new_group("Team", [bob])
     add(everyone, bob, team)
 
-    found = group_store.members_of_groups([everyone.id, team.id])
+    with sql.capture() as statements:
+        found = group_store.listed_members([everyone, team])
 
-    assert sorted(found[everyone.id], key=lambda member: member.id) == sorted(
-        [
-            MemberRef(ada.id, "User", "Ada Lovelace"),
-            MemberRef(bob.id, "User", "bob"),
-            MemberRef(team.id, "Group", "Team"),
-        ],
-        key=lambda member: member.id,
-    )
+    expected = [
+        MemberRef(ada.id, "User", "Ada Lovelace"),
+        MemberRef(bob.id, "User", "bob"),
+        MemberRef(team.id, "Group", "Team"),
+    ]
+    assert found[everyone.id] == sorted(expected, key=lambda member: member.id)
     assert found[team.id] == [MemberRef(bob.id, "User", "bob")]
+    # The rows of both groups, then the users.
+    assert len(statements) == 2
 
 
-def test_other_groups_list_only_their_rows(new_user, new_group):
+def test_only_stored_members_of_users_can_be_removed(new_user, new_group, add):
+    everyone = new_group("users", builtin="users")
+    new_user("ada")
+    bob = new_user("bob")
+    add(everyone, bob)
+
+    assert group_store.members_of_groups([everyone.id]) == {
+        everyone.id: [MemberRef(bob.id, "User", "bob")]
+    }
+
+
+def test_other_groups_list_only_their_rows_in_one_query(new_user, new_group, sql):
     new_group("users", builtin="users")
     ada = new_user("ada")
     new_user("bob")
     team = new_group("Team", [ada])
 
-    assert group_store.members_of_groups([team.id]) == {
-        team.id: [MemberRef(ada.id, "User", "ada")]
-    }
+    with sql.capture() as statements:
+        found = group_store.listed_members([team])
+
+    assert found == {team.id: [MemberRef(ada.id, "User", "ada")]}
+    assert len(statements) == 1
 
 
 # Cycles
@@ -480,6 +494,6 @@ def test_membership_rows_are_untouched_by_reads(new_user, new_group, builtins):
     new_group("Team")
 
     user_store.groups_of_users([user.id for user in User.select()])
-    group_store.members_of_groups([builtins["users"].id])
+    group_store.listed_members([builtins["users"]])
 
     assert Membership.select().count() == 0
