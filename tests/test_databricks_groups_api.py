@@ -64,6 +64,20 @@ def test_the_announcement_request_adds_a_user_to_a_group(client, someone):
     assert members(client, "Growth team") == [{"user_name": "someone@example.com"}]
 
 
+def test_the_curl_of_the_announcement_whatever_its_content_type(client, someone):
+    # curl -d labels the body application/x-www-form-urlencoded.
+    post(client, "create", {"group_name": "Growth team"})
+
+    response = client.simulate_post(
+        f"{API}/add-member",
+        body='{"group_name": "Growth team", "user_name": "someone@example.com"}',
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+
+    assert response.status_code == 200, response.text
+    assert members(client, "Growth team") == [{"user_name": "someone@example.com"}]
+
+
 def test_add_and_remove_users_and_groups_with_parent_name(client, someone):
     post(client, "create", {"group_name": "Outer"})
     post(client, "create", {"group_name": "Inner"})

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import falcon
+import orjson
 
 from scim_server import App
 from scim_server.authorization import Access, Permission
@@ -29,7 +30,20 @@ API = "/api/2.0"
 
 
 def _body(req: falcon.Request) -> Mapping[str, Any]:
-    body = req.get_media(default_when_empty={})
+    """The JSON object in the body, whatever the Content-Type says.
+
+    Databricks' own examples use ``curl -d '{...}'``, which labels the body
+    application/x-www-form-urlencoded; the body is JSON all the same.
+    """
+    raw = req.bounded_stream.read()
+    if not raw.strip():
+        return {}
+    try:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        error = InvalidSyntax("the request body is not valid JSON")
+        error.databricks_code = "MALFORMED_REQUEST"
+        raise error from None
     if not isinstance(body, Mapping):
         raise InvalidSyntax("the request body must be a JSON object")
     return body
