@@ -46,3 +46,17 @@ def install(app: App) -> None:
     # omit the header, and JSON is the only thing a SCIM body can be.
     app.req_options.default_media_type = SCIM_JSON
     app.resp_options.default_media_type = SCIM_JSON
+
+
+def json_body(req: falcon.Request) -> Any:
+    """The request's JSON body; 415 for a body of another media type.
+
+    Falcon would read a form-encoded body as a form, and the SCIM error
+    that followed would talk about missing attributes instead of the type.
+    """
+    media_type = (req.content_type or SCIM_JSON).split(";", 1)[0].strip().lower()
+    if media_type not in {SCIM_JSON, falcon.MEDIA_JSON}:
+        raise falcon.HTTPUnsupportedMediaType(
+            description=f"send {SCIM_JSON} or {falcon.MEDIA_JSON}, not {media_type}"
+        )
+    return req.get_media()

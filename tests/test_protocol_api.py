@@ -48,9 +48,14 @@ class TestContentTypes:
         assert response.status_code == 201
         assert response.headers["content-type"] == "application/scim+json"
 
-    def test_other_media_types_are_415(self, client):
-        response = client.simulate_post(
-            USERS, body="userName=x", headers={"Content-Type": "text/plain"}
+    @pytest.mark.parametrize(
+        "content_type", ["text/plain", "application/x-www-form-urlencoded"]
+    )
+    @pytest.mark.parametrize("method", ["POST", "PUT", "PATCH"])
+    def test_other_media_types_are_415(self, client, content_type, method):
+        path = USERS if method == "POST" else f"{USERS}/1"
+        response = client.simulate_request(
+            method, path, body="userName=x", headers={"Content-Type": content_type}
         )
 
         assert_scim_error(response, 415)

@@ -25,6 +25,7 @@ from scim_server.listing import (
     cursor_response,
     list_response,
 )
+from scim_server.media import json_body
 from scim_server.projection import Projection
 from scim_server.provisioning import Precondition, Provisioning
 from scim_server.resources.discovery import base_url
@@ -190,7 +191,7 @@ class Collection(_Endpoint[RecordT]):
         resp.media = self._list(req, ListRequest.from_query(req))
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
-        record = self._kind.create(req.get_media())
+        record = self._kind.create(json_body(req))
         self._render_one(req, resp, record)
         resp.status = falcon.HTTP_201
         resp.location = representation.location(
@@ -204,7 +205,7 @@ class Search(_Endpoint[RecordT]):
     permissions = {"POST": Permission.READ_DIRECTORY}
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
-        query = ListRequest.from_search_request(req.get_media())
+        query = ListRequest.from_search_request(json_body(req))
         resp.media = self._list(req, query)
 
 
@@ -230,11 +231,11 @@ class Item(_Endpoint[RecordT]):
         self._render_one(req, resp, record)
 
     def on_put(self, req: falcon.Request, resp: falcon.Response, id: str) -> None:
-        record = self._kind.replace(id, req.get_media(), _precondition(req))
+        record = self._kind.replace(id, json_body(req), _precondition(req))
         self._render_one(req, resp, record)
 
     def on_patch(self, req: falcon.Request, resp: falcon.Response, id: str) -> None:
-        record = self._kind.patch(id, req.get_media(), _precondition(req))
+        record = self._kind.patch(id, json_body(req), _precondition(req))
         if not self._kind.patch_answers_resource and not _asks_for_attributes(req):
             # The RFC allows 204 (§3.5.2), which Entra ID and Okta accept:
             # answering with the group would cost as much as reading all its
@@ -266,7 +267,7 @@ class RootSearch:
         self._settings = settings
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
-        query = ListRequest.from_search_request(req.get_media())
+        query = ListRequest.from_search_request(json_body(req))
         if query.cursor is not None:
             # TODO: cursors across resource types would need a position per
             # type; until then cursor paging is per endpoint.
