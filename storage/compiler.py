@@ -82,11 +82,15 @@ class ChildTable:
     of the resources that have a value meeting it. ``implied`` describes,
     with the same sub-attributes, values that no row stores: a resource that
     one of those meets matches too.
+
+    ``in_document`` says whether the search document holds the attribute
+    too, so that value filters on other sub-attributes can read it there.
     """
 
     columns: dict[str, Column]
     owners: Callable[[Node], Node]
     implied: ChildTable | None = None
+    in_document: bool = True
 
 
 @dataclasses.dataclass(frozen=True)
@@ -144,6 +148,7 @@ USERS = Catalogue(
                 "display": Column(Group.display_name_key),
             },
             owners=members_within,
+            in_document=False,
         ),
     },
 )
@@ -171,6 +176,7 @@ GROUPS = Catalogue(
                 },
                 owners=_everyone_if_any_user,
             ),
+            in_document=False,
         ),
     },
 )
@@ -380,6 +386,11 @@ class _Compiler:
         if child is not None and _uses_only(node.filter, child.columns):
             return self._in_child(
                 child, lambda table: _ChildCompiler(table).compile(node.filter)
+            )
+        if child is not None and not child.in_document:
+            named = ", ".join(child.columns)
+            raise UnsupportedFilter(
+                f"inside {node.path.name}[...] only {named} can be filtered on"
             )
         return self.json.exists(
             self.model.search,

@@ -14,12 +14,13 @@ import peewee
 import pytest
 
 from scim_server.filtering import parse_filter
-from scim_server.schema import user_type
+from scim_server.schema import group_type, user_type
 from storage import groups as group_store
 from storage import users as user_store
+from storage.compiler import compile_filter
 from storage.database import is_postgresql, transaction
 from storage.errors import MembershipCycle
-from storage.filters import Selection
+from storage.filters import Selection, UnsupportedFilter
 from storage.models import AccessToken, Membership, User
 from storage.nesting import NAMED_GROUPS
 from storage.prepared import PreparedQuery
@@ -207,6 +208,34 @@ def test_a_filter_on_a_group_holding_users_selects_everyone(new_user, new_group,
     assert users_in(f'groups.value eq "{team.id}"') == set()
     add(team, everyone)
     assert users_in(f'groups.value eq "{team.id}"') == {"ada", "bob"}
+
+
+@pytest.mark.parametrize(
+    ("resource_type", "expression", "detail"),
+    [
+        (
+            "User",
+            'groups[type eq "indirect"]',
+            "inside groups[...] only value, display can be filtered on",
+        ),
+        (
+            "Group",
+            'members[display eq "ada"]',
+            "inside members[...] only value, type can be filtered on",
+        ),
+    ],
+)
+def test_value_filters_on_sub_attributes_without_a_column_are_refused(
+    resource_type, expression, detail
+):
+    # The search document holds neither attribute, so reading it there would
+    # match nothing rather than what the client asked.
+    kind = user_type() if resource_type == "User" else group_type()
+
+    with pytest.raises(UnsupportedFilter) as refused:
+        compile_filter(resource_type, parse_filter(expression, kind))
+
+    assert str(refused.value) == detail
 
 
 # The members of "users"
