@@ -5,6 +5,7 @@ between concurrent writes), and membership of a built-in group at any depth.
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -515,6 +516,24 @@ def test_in_builtin_group_fits_a_prepared_token_query(
 
     assert [tuple(row[1:]) for row in prepared.rows("hash-ada")] == [("ada", 1)]
     assert [tuple(row[1:]) for row in prepared.rows("hash-bob")] == [("bob", 0)]
+
+
+def test_in_builtin_group_reads_tables_only_through_indexes(db, builtins):
+    # Every authenticated request runs it; a scan grows with the directory.
+    query = User.select(User.id, group_store.in_builtin_group(User.id, "admins"))
+    sql, params = query.where(User.id == 1).sql()
+
+    with transaction():
+        if is_postgresql(db):
+            # On near-empty tables a scan is rightly cheaper; forbid it.
+            db.execute_sql("SET LOCAL enable_seqscan = off")
+            plan = db.execute_sql(f"EXPLAIN {sql}", params).fetchall()
+        else:
+            plan = db.execute_sql(f"EXPLAIN QUERY PLAN {sql}", params).fetchall()
+
+    text = "\n".join(str(row[-1]) for row in plan).lower()
+    assert "seq scan" not in text, text
+    assert not re.search(r"\bscan t\d+$", text, re.MULTILINE), text
 
 
 def test_membership_rows_are_untouched_by_reads(new_user, new_group, builtins):
