@@ -17,6 +17,8 @@ import falcon
 import storage
 from scim_server import App
 from scim_server.schema import ERROR
+from storage.errors import MembershipCycle
+from storage.filters import UnsupportedFilter
 from tokens import InvalidToken
 
 log = logging.getLogger(__name__)
@@ -206,6 +208,10 @@ def from_storage_error(ex: storage.StorageError) -> SCIMError:
         error = InvalidValue(f"unknown members: {ex!s}")
     elif isinstance(ex, storage.VersionMismatch):
         error = PreconditionFailed(str(ex))
+    elif isinstance(ex, UnsupportedFilter):
+        error = InvalidFilter(str(ex))
+    elif isinstance(ex, MembershipCycle):
+        error = InvalidValue(str(ex))
     else:
         log.error("unmapped storage error", exc_info=ex)
         error = SCIMError("the request could not be completed")

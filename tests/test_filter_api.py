@@ -337,3 +337,14 @@ class TestSearch:
 
         assert response.status_code == 400
         assert response.json["scimType"] in {"invalidValue", "invalidSyntax"}
+
+
+@pytest.mark.parametrize(
+    "expression",
+    ['meta.version eq "W/\\"1\\""', "groups.$ref pr", 'meta.location sw "h"'],
+)
+def test_filters_storage_cannot_evaluate_are_400_invalid_filter(client, expression):
+    response = client.simulate_get(USERS, params={"filter": expression})
+
+    assert response.status_code == 400, response.text
+    assert response.json["scimType"] == "invalidFilter"
