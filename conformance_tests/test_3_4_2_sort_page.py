@@ -101,10 +101,6 @@ def test_sort_by(listing, labels, params, expected):
 
 
 @pytest.mark.requires_feature("sort")
-@pytest.mark.known_bug(
-    "sortBy on a multi-valued attribute is refused: 400 'emails.value is not "
-    "a singular simple attribute'"
-)
 def test_sort_by_a_multi_valued_attribute_uses_the_primary_value(listing, labels):
     """RFC 7644 §3.4.2.3: sorting by a multi-valued attribute orders by its
     primary value, or else by its first value."""

@@ -442,6 +442,8 @@ def parse_sort_path(text: str, resource_type: ResourceType) -> filters.Attribute
         )
     except InvalidFilter as ex:
         raise InvalidValue(f"sortBy: {ex.detail}") from None
-    if path.multi_valued or path.type == "complex":
-        raise InvalidValue(f"sortBy {path} is not a singular simple attribute")
+    if path.type == "complex":
+        raise InvalidValue(f"sortBy {path} is complex; name one of its sub-attributes")
+    # A multi-valued attribute sorts by its primary value, else its first
+    # (RFC 7644 §3.4.2.3); storage refuses the ones it cannot order.
     return path

@@ -308,7 +308,7 @@ class _Compiler:
             created = self.model.created
             return SortKey(created, nullable=False, field=created)
         if path.multi_valued:
-            raise UnsupportedFilter(f"{path} is multi-valued and cannot be sorted by")
+            return self._first_value_key(path)
         if path.schema is None and path.name == "id":
             return SortKey(self.model.id, nullable=False)
         column = self.catalogue.columns.get(str(path)) if path.schema is None else None
@@ -321,6 +321,25 @@ class _Compiler:
         if path.schema is None and path.name == "meta":
             raise UnsupportedFilter(f"{path} cannot be sorted by")
         expression = self.json.scalar(self.model.search, path)
+        if path.type in {"string", "reference", "dateTime"}:
+            expression = _binary_order(expression)
+        return SortKey(expression)
+
+    def _first_value_key(self, path: AttributePath) -> SortKey:
+        """Sort by a multi-valued attribute: its primary value, else its first.
+
+        RFC 7644 §3.4.2.3 orders by the primary value when there is one and
+        by the first value otherwise. The values are read from the search
+        document; attributes computed from memberships are not in it.
+        """
+        in_document = (
+            path.schema is not None
+            or path.name not in self.catalogue.children
+            or path.name == "emails"
+        )
+        if path.sub is None or not in_document:
+            raise UnsupportedFilter(f"{path} cannot be sorted by")
+        expression = self.json.first_value(self.model.search, path)
         if path.type in {"string", "reference", "dateTime"}:
             expression = _binary_order(expression)
         return SortKey(expression)
@@ -594,6 +613,25 @@ class _SqliteJson:
             return element
         return peewee.fn.json_extract(element, f'$."{path.sub}"')
 
+    def first_value(self, column: peewee.Field, path: AttributePath) -> Node:
+        """``path.sub`` of the primary element of the array, else the first."""
+        array = _json_path(dataclasses.replace(path, sub=None))
+        return peewee.NodeList(
+            (
+                peewee.SQL("(SELECT json_extract(scim_element.value,"),
+                f'$."{path.sub}"',
+                peewee.SQL(") FROM json_each("),
+                column,
+                peewee.SQL(","),
+                array,
+                peewee.SQL(
+                    ") AS scim_element ORDER BY"
+                    " json_extract(scim_element.value, '$.\"primary\"') IS 1 DESC,"
+                    " scim_element.key LIMIT 1)"
+                ),
+            )
+        )
+
 
 class _PostgresqlJson:
     def scalar(self, column: peewee.Field, path: AttributePath) -> Node:
@@ -623,6 +661,26 @@ class _PostgresqlJson:
             text = peewee.NodeList((element, peewee.SQL("#>> '{}'")))
         else:
             text = peewee.NodeList((element, peewee.SQL("->>"), path.sub))
+        return self._typed(text, path)
+
+    def first_value(self, column: peewee.Field, path: AttributePath) -> Node:
+        """``path.sub`` of the primary element of the array, else the first."""
+        array = _pg_path(dataclasses.replace(path, sub=None))
+        text = peewee.NodeList(
+            (
+                peewee.SQL("(SELECT scim_element ->>"),
+                path.sub,
+                peewee.SQL("FROM jsonb_array_elements("),
+                column,
+                peewee.SQL("#>"),
+                array,
+                peewee.SQL(
+                    ") WITH ORDINALITY AS scim_values (scim_element, scim_index)"
+                    " ORDER BY (scim_element ->> 'primary') = 'true' DESC NULLS LAST,"
+                    " scim_index LIMIT 1)"
+                ),
+            )
+        )
         return self._typed(text, path)
 
     @staticmethod

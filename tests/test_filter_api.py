@@ -13,7 +13,7 @@ import pytest
 from scim_server.filtering import parse_filter
 from scim_server.schema import ENTERPRISE_USER_SCHEMA as ENTERPRISE
 from scim_server.schema import USER_SCHEMA, user_type
-from tests.factories import group_body
+from tests.factories import group_body, user_body
 from tests.filter_reference import matches
 
 USERS = "/scim/v2/Users"
@@ -282,8 +282,8 @@ class TestSorting:
     @pytest.mark.parametrize(
         ("params", "detail"),
         [
-            ({"sortBy": "emails"}, "not a singular simple attribute"),
-            ({"sortBy": "name"}, "not a singular simple attribute"),
+            ({"sortBy": "emails"}, "name one of its sub-attributes"),
+            ({"sortBy": "name"}, "name one of its sub-attributes"),
             ({"sortBy": "nosuch"}, "unknown attribute"),
             ({"sortBy": "userName", "sortOrder": "sideways"}, "sortOrder"),
         ],
@@ -348,3 +348,63 @@ def test_filters_storage_cannot_evaluate_are_400_invalid_filter(client, expressi
 
     assert response.status_code == 400, response.text
     assert response.json["scimType"] == "invalidFilter"
+
+
+class TestSortingByMultiValuedAttributes:
+    """RFC 7644 §3.4.2.3: by the primary value if there is one, else the first."""
+
+    @pytest.fixture
+    def mailboxes(self, client):
+        bodies = [
+            user_body(
+                "one",
+                emails=[
+                    {"value": "z@example.com"},
+                    {"value": "B@example.com", "primary": True},
+                ],
+            ),
+            user_body("two", emails=[{"value": "c@example.com"}, {"value": "a@x.org"}]),
+            user_body("three", emails=[]),
+        ]
+        for body in bodies:
+            assert client.simulate_post(USERS, json=body).status_code == 201
+
+    @pytest.mark.parametrize(
+        ("order", "expected"),
+        [
+            # admin has no email either: absent values sort last ascending.
+            ("ascending", ["one", "two"]),
+            ("descending", ["two", "one"]),
+        ],
+    )
+    def test_primary_else_first_value(self, client, mailboxes, order, expected):
+        response = client.simulate_get(
+            USERS, params={"sortBy": "emails.value", "sortOrder": order}
+        )
+
+        found = [resource["userName"] for resource in response.json["Resources"]]
+        with_email = [name for name in found if name in {"one", "two"}]
+        assert with_email == expected
+        if order == "ascending":
+            assert set(found[-2:]) == {"admin", "three"}
+        else:
+            assert set(found[:2]) == {"admin", "three"}
+
+    def test_cursor_pages_follow_the_same_order(self, client, mailboxes):
+        params = {"sortBy": "emails.value", "count": "1", "cursor": ""}
+        seen = []
+        while True:
+            page = client.simulate_get(USERS, params=params).json
+            seen += [resource["userName"] for resource in page["Resources"]]
+            if "nextCursor" not in page:
+                break
+            params["cursor"] = page["nextCursor"]
+        whole = client.simulate_get(
+            USERS, params={"sortBy": "emails.value", "count": "10"}
+        ).json
+        assert seen == [resource["userName"] for resource in whole["Resources"]]
+
+    def test_memberships_cannot_be_sorted_by(self, client):
+        response = client.simulate_get(USERS, params={"sortBy": "groups.value"})
+
+        assert response.status_code == 400
