@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-from collections.abc import Iterator, Mapping
-from typing import Any
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, TypeVar
 
 from scim_server.errors import InvalidValue, Mutability, PreconditionFailed
 from scim_server.listing import Page
@@ -45,6 +45,8 @@ from storage.records import (
     UserFields,
     UserRecord,
 )
+
+RecordT = TypeVar("RecordT", UserRecord, GroupRecord)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -181,10 +183,11 @@ class Provisioning:
     def list_users(
         self, page: Page, selection: Selection
     ) -> tuple[int, list[UserRecord]]:
-        total = user_store.count_users(selection)
-        if page.count == 0 or page.offset >= total:
-            return total, []
-        return total, user_store.list_users(page.offset, page.count, selection)
+        return _index_page(
+            page,
+            lambda: user_store.count_users(selection),
+            lambda: user_store.list_users(page.offset, page.count, selection),
+        )
 
     def count_users(self, selection: Selection) -> int:
         return user_store.count_users(selection)
@@ -340,10 +343,11 @@ class Provisioning:
     def list_groups(
         self, page: Page, selection: Selection
     ) -> tuple[int, list[GroupRecord]]:
-        total = group_store.count_groups(selection)
-        if page.count == 0 or page.offset >= total:
-            return total, []
-        return total, group_store.list_groups(page.offset, page.count, selection)
+        return _index_page(
+            page,
+            lambda: group_store.count_groups(selection),
+            lambda: group_store.list_groups(page.offset, page.count, selection),
+        )
 
     def count_groups(self, selection: Selection) -> int:
         return group_store.count_groups(selection)
@@ -366,6 +370,23 @@ class Provisioning:
         if members is None:
             return fields, None
         return fields, [_member_id(member) for member in members]
+
+
+def _index_page(
+    page: Page, count: Callable[[], int], rows: Callable[[], list[RecordT]]
+) -> tuple[int, list[RecordT]]:
+    """A page of an index listing and the total of the listing.
+
+    A page that comes back short is the last one, so its rows give the total
+    without a count: the lookups identity providers make (``userName eq``
+    with startIndex=1) cost one query instead of two.
+    """
+    if page.count == 0:
+        return count(), []
+    found = rows()
+    if len(found) < page.count and (found or page.offset == 0):
+        return page.offset + len(found), found
+    return count(), found
 
 
 def _check_an_admin_remains(change: str) -> None:
