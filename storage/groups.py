@@ -34,7 +34,7 @@ from storage.filters import Selection
 from storage.models import Group, Membership, User
 from storage.nesting import EVERYONE, Node, groups_above
 from storage.pages import keyset_page
-from storage.prepared import PreparedInQuery, convert
+from storage.prepared import PreparedInQuery, PreparedSelection, convert
 from storage.records import GroupFields, GroupRecord, MemberChange, MemberRef
 
 ALL = Selection()
@@ -206,8 +206,15 @@ def list_groups(
     offset: int, limit: int, selection: Selection = ALL
 ) -> list[GroupRecord]:
     """A page of the groups that ``selection`` picks, in its order."""
-    query = select(Group.select(*GROUP_COLUMNS), "Group", selection)
-    return [_from_row(row) for row in rows(query.offset(offset).limit(limit))]
+    return [_from_row(row) for row in _PAGES.rows(selection, offset, limit)]
+
+
+# Filters on members of the built-in users group are resolved while
+# compiling, so such filters are rendered each time.
+_PAGES = PreparedSelection(
+    lambda selection: select(Group.select(*GROUP_COLUMNS), "Group", selection),
+    rendered_each_time=frozenset({"members"}),
+)
 
 
 def page_of_groups(

@@ -10,12 +10,24 @@ run as plain SQL afterwards. Values come back as the driver returns them;
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import peewee
 
 from storage.database import database_proxy
+from storage.filters import (
+    And,
+    AttributePath,
+    Compare,
+    Filter,
+    Not,
+    Or,
+    Selection,
+    ValuePath,
+    attribute_paths,
+)
 
 
 class PreparedQuery:
@@ -34,10 +46,16 @@ class PreparedQuery:
         self._placeholders = placeholders
         self._rendered: dict[int, tuple[str, list[Any], list[int]]] = {}
 
+    def render(self) -> None:
+        """Render for the current database now; ValueError if impossible."""
+        self._render(database_proxy.obj)
+
     def _render(self, db: peewee.Database) -> tuple[str, list[Any], list[int]]:
         rendered = self._rendered.get(id(db))
         if rendered is None:
             sql, params = self._build(*self._placeholders).sql()
+            if any(params.count(p) != 1 for p in self._placeholders):
+                raise ValueError("each placeholder must be exactly one parameter")
             positions = [params.index(p) for p in self._placeholders]
             if sorted(positions) != sorted(set(positions)):
                 raise ValueError("placeholders must be distinct parameters")
@@ -123,3 +141,107 @@ class PreparedInsert:
             for field, value in zip(self._fields, values, strict=True)
         ]
         db.execute_sql(self._render(db), bound)
+
+
+class PreparedSelection:
+    """Pages of a selection, their SQL rendered once per filter shape.
+
+    Two filters that differ only in the strings they compare with, such as
+    ``userName eq "a"`` and ``userName eq "b"``, render to the same SQL with
+    different parameters. The first of a shape is rendered with a marker in
+    place of each string, and later ones substitute theirs: the lookups
+    identity providers make before every create then cost what running the
+    query costs, not what building it does. Shapes whose SQL depends on the
+    database's contents (filters through group memberships) or whose strings
+    become part of a larger parameter (LIKE patterns) are rendered each time.
+    """
+
+    # Offsets and limits no request can ask for; markers for strings below.
+    _OFFSET = -7_777_101
+    _LIMIT = -7_777_102
+    _MAX_SHAPES = 256
+
+    def __init__(
+        self,
+        build: Callable[[Selection], peewee.Query],
+        rendered_each_time: frozenset[str],
+    ) -> None:
+        self._build = build
+        self._dynamic = rendered_each_time
+        self._shapes: dict[tuple[int, Selection], PreparedQuery | None] = {}
+
+    def rows(
+        self, selection: Selection, offset: int, limit: int
+    ) -> list[tuple[Any, ...]]:
+        strings: list[str] = []
+        shape = dataclasses.replace(
+            selection,
+            filter=None
+            if selection.filter is None
+            else _with_markers(selection.filter, strings),
+        )
+        # An empty string may compile to something else than a comparison
+        # (it counts as absent), so it never stands for a marker.
+        prepared = (
+            None if "" in strings else self._prepared(shape, len(strings), selection)
+        )
+        if prepared is None:
+            query = self._build(selection).offset(offset).limit(limit)
+            sql, params = query.sql()
+            return list(database_proxy.obj.execute_sql(sql, params).fetchall())
+        return prepared.rows(*strings, offset, limit)
+
+    def _prepared(
+        self, shape: Selection, strings: int, selection: Selection
+    ) -> PreparedQuery | None:
+        key = (id(database_proxy.obj), shape)
+        if key in self._shapes:
+            return self._shapes[key]
+        prepared: PreparedQuery | None = None
+        touched = {path.name for path in _paths(selection)}
+        if not touched & self._dynamic:
+            markers = [_marker(i) for i in range(strings)]
+            candidate = PreparedQuery(
+                lambda *_: self._build(shape).offset(self._OFFSET).limit(self._LIMIT),
+                *markers,
+                self._OFFSET,
+                self._LIMIT,
+            )
+            try:
+                candidate.render()
+                prepared = candidate
+            except ValueError:
+                prepared = None  # a marker is not a whole parameter
+        if len(self._shapes) >= self._MAX_SHAPES:
+            self._shapes.clear()
+        self._shapes[key] = prepared
+        return prepared
+
+
+def _marker(index: int) -> str:
+    return f"\x00scim-parameter-{index}\x00"
+
+
+def _with_markers(node: Filter, strings: list[str]) -> Filter:
+    """``node`` with each string it compares with replaced by a marker."""
+    if isinstance(node, And | Or):
+        return dataclasses.replace(
+            node,
+            left=_with_markers(node.left, strings),
+            right=_with_markers(node.right, strings),
+        )
+    if isinstance(node, Not):
+        return Not(_with_markers(node.inner, strings))
+    if isinstance(node, ValuePath):
+        return ValuePath(node.path, _with_markers(node.filter, strings))
+    if isinstance(node, Compare) and isinstance(node.value, str):
+        strings.append(node.value)
+        return dataclasses.replace(node, value=_marker(len(strings) - 1))
+    return node
+
+
+def _paths(selection: Selection) -> list[AttributePath]:
+    found = [] if selection.filter is None else list(attribute_paths(selection.filter))
+    if selection.sort_by is not None:
+        found.append(selection.sort_by)
+    return found

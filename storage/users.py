@@ -20,6 +20,7 @@ from storage.prepared import (
     PreparedInQuery,
     PreparedInsert,
     PreparedQuery,
+    PreparedSelection,
     convert,
 )
 from storage.records import GroupRef, UserFields, UserRecord
@@ -212,8 +213,15 @@ def delete_user(user_id: int) -> None:
 
 def list_users(offset: int, limit: int, selection: Selection = ALL) -> list[UserRecord]:
     """A page of the users that ``selection`` picks, in its order."""
-    query = select(User.select(*USER_COLUMNS), "User", selection)
-    return [_from_row(row) for row in rows(query.offset(offset).limit(limit))]
+    return [_from_row(row) for row in _PAGES.rows(selection, offset, limit)]
+
+
+# Group memberships are resolved while compiling a filter on them, so such
+# filters are rendered each time.
+_PAGES = PreparedSelection(
+    lambda selection: select(User.select(*USER_COLUMNS), "User", selection),
+    rendered_each_time=frozenset({"groups"}),
+)
 
 
 def page_of_users(

@@ -16,7 +16,7 @@ from storage import (
 from storage import groups as group_store
 from storage import tokens as token_store
 from storage import users as user_store
-from storage.models import AccessToken, Membership, ResourceId, UserEmail
+from storage.models import AccessToken, Membership, ResourceId, User, UserEmail
 from storage.records import (
     EmailRow,
     GroupFields,
@@ -602,3 +602,46 @@ def test_batch_reads_of_nothing_run_no_query(batch, sql):
 
     assert found == {}
     assert statements == []
+
+
+def test_pages_of_one_filter_shape_are_built_once(new_user):
+    from storage.filters import AttributePath, Compare, Selection
+    from storage.prepared import PreparedSelection
+
+    for name in ("ada", "bob", "cy"):
+        new_user(name)
+    built: list[Selection] = []
+    pages = PreparedSelection(
+        lambda selection: (
+            built.append(selection)
+            or user_store.select(
+                User.select(*user_store.USER_COLUMNS), "User", selection
+            )
+        ),
+        rendered_each_time=frozenset(),
+    )
+    path = AttributePath("userName")
+
+    def named(name: str) -> list[str]:
+        selection = Selection(filter=Compare(path, "eq", name))
+        return [row[1] for row in pages.rows(selection, 0, 10)]
+
+    assert named("ada") == ["ada"]
+    assert named("bob") == ["bob"]
+    assert named("nobody") == []
+    assert len(built) == 1
+
+
+def test_a_pattern_filter_is_rendered_each_time_and_still_right(new_user):
+    from storage.filters import AttributePath, Compare, Selection
+
+    for name in ("ada", "adam", "bob"):
+        new_user(name)
+    path = AttributePath("userName")
+
+    def starting(prefix: str) -> list[str]:
+        selection = Selection(filter=Compare(path, "sw", prefix))
+        return sorted(u.user_name for u in user_store.list_users(0, 10, selection))
+
+    assert starting("ad") == ["ada", "adam"]
+    assert starting("b") == ["bob"]
