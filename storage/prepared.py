@@ -99,11 +99,33 @@ class PreparedInQuery:
         return prepared.rows(*values)
 
 
-def convert(fields: Sequence[Any], row: Sequence[Any]) -> list[Any]:
-    """Apply each field's ``python_value`` to the matching raw column."""
+# Fields whose values come from both drivers already as Python wants them:
+# their python_value would only coerce an int to int or a str to str.
+_AS_RETURNED = (peewee.IntegerField, peewee.CharField, peewee.TextField)
+Fields = Sequence[Any]
+_converters: dict[int, tuple[Fields, list[Callable[[Any], Any] | None]]] = {}
+
+
+def convert(fields: Fields, row: Sequence[Any]) -> list[Any]:
+    """Apply each field's ``python_value`` to the matching raw column.
+
+    A page of a hundred users converts a thousand values, so the fields
+    whose conversion changes nothing are skipped, decided once per list of
+    fields; ``fields`` is meant to be a module's constant, kept for good.
+    """
+    cached = _converters.get(id(fields))
+    if cached is None or cached[0] is not fields:
+        steps = [
+            None
+            if isinstance(field, _AS_RETURNED)
+            and not isinstance(field, peewee.BooleanField)
+            else field.python_value
+            for field in fields
+        ]
+        cached = _converters[id(fields)] = (fields, steps)
     return [
-        None if value is None else field.python_value(value)
-        for field, value in zip(fields, row, strict=True)
+        value if value is None or step is None else step(value)
+        for step, value in zip(cached[1], row, strict=True)
     ]
 
 
