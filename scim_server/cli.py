@@ -13,6 +13,9 @@ import storage
 from scim_server.bootstrap import initialise
 from scim_server.settings import Settings, SettingsError
 from scim_server.token_commands import add_key_commands, add_token_commands
+from storage import directory
+from storage import groups as group_store
+from storage import users as user_store
 from tokens import TokenNotFound, TokenPolicyError
 from tokens.keys import KeyFileError
 
@@ -55,9 +58,44 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--threads", type=int, default=_env_int("SCIM_THREADS"))
     serve.set_defaults(command=_serve)
 
+    admin = commands.add_parser("admin", help="manage who belongs to admins")
+    admin_actions = admin.add_subparsers(required=True, metavar="ACTION")
+    grant = admin_actions.add_parser("add", help="make a user an admin")
+    grant.add_argument("user", help="userName of the user")
+    grant.set_defaults(command=_admin_add)
+    listing = admin_actions.add_parser("list", help="list the direct members")
+    listing.set_defaults(command=_admin_list)
+
     add_token_commands(commands)
     add_key_commands(commands)
     return parser
+
+
+def _admin_add(args: argparse.Namespace, settings: Settings) -> int:
+    """Add a user to admins: the way back in when no admin can log in."""
+    db = storage.connect(settings.database_url)
+    with db.connection_context():
+        user = user_store.find_user_by_name(args.user)
+        if user is None:
+            print(f"scim-server: no user {args.user!r}", file=sys.stderr)
+            return 1
+        admins = group_store.get_builtin_group("admins")
+        if directory.is_direct_member(admins.id, user.id):
+            print(f"{user.user_name} is already in admins.", file=sys.stderr)
+            return 0
+        group_store.add_members(admins.id, [user.id], now=settings.clock())
+    print(f"Added {user.user_name} to admins.", file=sys.stderr)
+    return 0
+
+
+def _admin_list(args: argparse.Namespace, settings: Settings) -> int:
+    db = storage.connect(settings.database_url)
+    with db.connection_context():
+        admins = group_store.get_builtin_group("admins")
+        names = directory.member_names(admins.id)
+    for kind, name in names:
+        print(name if kind == "User" else f"{name} (group)")
+    return 0
 
 
 def _env_int(name: str) -> int | None:

@@ -11,6 +11,9 @@ import orjson
 from scim_server import App
 
 SCIM_JSON = "application/scim+json"
+# The legacy Databricks CLI labels its JSON text/json.
+TEXT_JSON = "text/json"
+JSON_TYPES = frozenset({SCIM_JSON, falcon.MEDIA_JSON, TEXT_JSON})
 
 
 class JSONHandler(falcon.media.BaseHandler):
@@ -41,6 +44,7 @@ def install(app: App) -> None:
     handler = JSONHandler()
     handlers = {SCIM_JSON: handler, falcon.MEDIA_JSON: handler}
     app.req_options.media_handlers.update(handlers)
+    app.req_options.media_handlers[TEXT_JSON] = handler
     app.resp_options.media_handlers.update(handlers)
     # A body sent without a Content-Type is read as JSON: some SCIM clients
     # omit the header, and JSON is the only thing a SCIM body can be.
@@ -55,7 +59,7 @@ def json_body(req: falcon.Request) -> Any:
     that followed would talk about missing attributes instead of the type.
     """
     media_type = (req.content_type or SCIM_JSON).split(";", 1)[0].strip().lower()
-    if media_type not in {SCIM_JSON, falcon.MEDIA_JSON}:
+    if media_type not in JSON_TYPES:
         raise falcon.HTTPUnsupportedMediaType(
             description=f"send {SCIM_JSON} or {falcon.MEDIA_JSON}, not {media_type}"
         )

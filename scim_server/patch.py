@@ -134,7 +134,12 @@ def _parse_operation(resource_type: ResourceType, raw: Any, number: int) -> Oper
     )
     value = fields.get("value")
     if op != "remove" and "value" not in fields:
-        raise InvalidValue(f"operation {number} ({op}) needs a value")
+        if not _boolean_target(path):
+            raise InvalidValue(f"operation {number} ({op}) needs a value")
+        # The Databricks SDK leaves false values out of the operations it
+        # sends, so deactivating a user arrives as a replace of "active"
+        # without a value; for a boolean that has one meaning.
+        value = False
     if path is None:
         if op == "remove":
             raise NoTarget(f"operation {number}: remove needs a path")
@@ -144,6 +149,13 @@ def _parse_operation(resource_type: ResourceType, raw: Any, number: int) -> Oper
                 " of attributes"
             )
     return Operation(op=op, path=path, value=value, number=number)
+
+
+def _boolean_target(path: PatchPath | ExtensionPath | None) -> bool:
+    if not isinstance(path, PatchPath):
+        return False
+    target = path.sub if path.sub is not None else path.attribute
+    return target.type == "boolean" and not target.multi_valued
 
 
 # attr, attr.sub, attr[filter], attr[filter].sub; names as in RFC 7643 §2.1,

@@ -41,3 +41,10 @@ def member_names(group_id: int) -> list[tuple[str, str]]:
     found = [("User", name) for (name,) in rows(users)]
     found.extend(("Group", name) for (name,) in rows(groups))
     return found
+
+
+def is_direct_member(group_id: int, member_id: int) -> bool:
+    query = Membership.select().where(
+        (Membership.group == group_id) & (Membership.member_id == member_id)
+    )
+    return bool(query.exists())

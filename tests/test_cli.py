@@ -349,3 +349,34 @@ def test_token_events_prints_a_tokens_audit_log_oldest_first(
     assert [line["event"] for line in lines] == ["created", "first_used", "revoked"]
     assert {line["token_id"] for line in lines} == {token_id}
     assert token_format.parse(initialised).secret[4:] not in out
+
+
+def test_admin_add_makes_a_user_an_admin_once(environment, initialised, capsys, clock):
+    from storage.records import UserFields
+
+    user = user_store.create_user(
+        UserFields(user_name="ops@example.com", document={}, search={}), now=clock()
+    )
+
+    assert main(["admin", "add", "OPS@example.com"]) == 0
+    assert main(["admin", "add", "ops@example.com"]) == 0
+    _, err = capsys.readouterr()
+    assert "Added ops@example.com to admins." in err
+    assert "already in admins" in err
+    token = issue(
+        key_ring(environment),
+        TokenPolicy(default_lifetime=None, max_lifetime=None),
+        user_id=user.id,
+        now=clock(),
+    ).token
+    assert verify(key_ring(environment), token, now=clock()).is_admin
+
+    assert main(["admin", "list"]) == 0
+    out, _ = capsys.readouterr()
+    assert out.split() == ["admin", "ops@example.com"]
+
+
+def test_admin_add_for_an_unknown_user_fails_clearly(environment, initialised, capsys):
+    assert main(["admin", "add", "nobody"]) == 1
+    _, err = capsys.readouterr()
+    assert "no user 'nobody'" in err

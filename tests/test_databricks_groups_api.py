@@ -78,6 +78,23 @@ def test_the_curl_of_the_announcement_whatever_its_content_type(client, someone)
     assert members(client, "Growth team") == [{"user_name": "someone@example.com"}]
 
 
+def test_the_legacy_cli_sends_text_json_on_gets_too(client, someone):
+    post(client, "create", {"group_name": "Team"})
+    client.simulate_post(
+        f"{API}/add-member",
+        body='{"parent_name": "Team", "user_name": "someone@example.com"}',
+        headers={"Content-Type": "text/json"},
+    )
+
+    response = client.simulate_get(
+        f"{API}/list-members",
+        body='{"group_name": "Team"}',
+        headers={"Content-Type": "text/json"},
+    )
+
+    assert response.json == {"members": [{"user_name": "someone@example.com"}]}
+
+
 def test_add_and_remove_users_and_groups_with_parent_name(client, someone):
     post(client, "create", {"group_name": "Outer"})
     post(client, "create", {"group_name": "Inner"})

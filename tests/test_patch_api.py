@@ -745,6 +745,12 @@ class TestIdentityProviderDialects:
 
         assert read(client, group)["displayName"] == "After"
 
+    def test_databricks_sdk_deactivates_without_a_value(self, client, user):
+        # The SDK drops false values, leaving a replace of active with none.
+        patched = patch_user(client, user, {"op": "replace", "path": "active"})
+
+        assert patched["active"] is False
+
     def test_okta_deactivate_with_no_path_replace(self, client, user):
         patched = patch_user(
             client, user, {"op": "replace", "value": {"active": False}}
