@@ -38,7 +38,9 @@ class Server:
         path: str,
         body: Any = None,
         headers: dict[str, str] | None = None,
+        root: str = "/scim/v2",
     ) -> tuple[int, dict[str, str], Any]:
+        """Send one request to ``root + path``; SCIM's root unless told."""
         connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
         try:
             sent = {"Authorization": f"Bearer {self.token}", **(headers or {})}
@@ -46,7 +48,7 @@ class Server:
             if body is not None:
                 payload = json.dumps(body).encode()
                 sent["Content-Type"] = "application/scim+json"
-            connection.request(method, f"/scim/v2{path}", body=payload, headers=sent)
+            connection.request(method, f"{root}{path}", body=payload, headers=sent)
             response = connection.getresponse()
             data = response.read()
             answer = {key.lower(): value for key, value in response.getheaders()}
