@@ -98,23 +98,42 @@ def scim_server(
 @contextlib.contextmanager
 def floor_server(scim: Running, pinning: Pinning, log: Path) -> Iterator[Running]:
     """Serve the floor app with the SCIM server's gunicorn command line."""
+    with bench_app_server(scim, FLOOR_APP, os.environ, pinning, log, "/") as floor:
+        yield floor
+
+
+@contextlib.contextmanager
+def bench_app_server(
+    scim: Running,
+    app: str,
+    environ: Mapping[str, str],
+    pinning: Pinning,
+    log: Path,
+    probe_path: str,
+) -> Iterator[Running]:
+    """Serve ``app``, a module of bench/, with the SCIM server's command line.
+
+    ``probe_path`` is a path the app answers once a worker is up.
+    """
     bind = f"{HOST}:{_free_port()}"
-    command = floor_command(scim.gunicorn_command, bind)
-    probe = f"http://{bind}/"
-    with _running([*pinning.server_prefix(), *command], os.environ, log, probe):
+    command = floor_command(scim.gunicorn_command, bind, app)
+    probe = f"http://{bind}{probe_path}"
+    with _running([*pinning.server_prefix(), *command], environ, log, probe):
         yield Running(f"http://{bind}", tuple(command), log)
 
 
-def floor_command(scim_command: Sequence[str], bind: str) -> list[str]:
-    """``scim_command`` with its address replaced and the floor app served."""
-    *options, app = scim_command
-    if "gunicorn" not in options or "--bind" not in options or app.startswith("-"):
+def floor_command(
+    scim_command: Sequence[str], bind: str, app: str = FLOOR_APP
+) -> list[str]:
+    """``scim_command`` with its address replaced and ``app`` of bench/ served."""
+    *options, scim_app = scim_command
+    if "gunicorn" not in options or "--bind" not in options or scim_app.startswith("-"):
         raise ServerError(
             f"cannot read the SCIM server's gunicorn command line: {scim_command}"
         )
     command = list(options)
     command[command.index("--bind") + 1] = bind
-    return [*command, "--pythonpath", str(BENCH_DIR), FLOOR_APP]
+    return [*command, "--pythonpath", str(BENCH_DIR), app]
 
 
 def gunicorn_option(command: Sequence[str], name: str) -> str | None:
