@@ -21,11 +21,16 @@ def an_active_admin_exists() -> bool:
     follows the size of that tree, not the number of users.
     """
     tree = _groups_within(ADMINS)
+    # The members of the tree first, then whether one is an active user: in
+    # a join, SQLite began with every active user and found the admins last.
+    members = (
+        Membership.select(Membership.member_id)
+        .join(tree, on=(Membership.group == tree.c.group_id))
+        .where(Membership.member_type == "User")
+    )
     direct = (
         User.select(peewee.SQL("1"))
-        .join(Membership, on=(Membership.member_id == User.id))
-        .join(tree, on=(Membership.group == tree.c.group_id))
-        .where(User.active == True)  # noqa: E712
+        .where(User.id.in_(members) & (User.active == True))  # noqa: E712
         .with_cte(tree)
     )
     if direct.exists():
