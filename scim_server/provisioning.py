@@ -112,16 +112,7 @@ class Provisioning:
         with transaction():
             current = self._lock_user(storage_id, user_id)
             _check(precondition, current.version)
-            check_immutable(self.user_type, current.document, fields.document)
-            record = user_store.replace_user(
-                current.id,
-                fields,
-                now=self.settings.clock(),
-                expected_version=current.version,
-            )
-            if not record.active:
-                _check_an_admin_remains("deactivated")
-            return record
+            return self._write_user(current, fields)
 
     def patch_user(
         self, user_id: str, body: Any, precondition: Precondition | None = None
@@ -146,23 +137,14 @@ class Provisioning:
             )
             patched.document.pop("password", None)
             fields = self._user_fields(patched.document)
-            if password_hash is not None:
-                fields = dataclasses.replace(fields, password_hash=password_hash)
-            check_immutable(self.user_type, current.document, fields.document)
             if password_hash is None and fields.document == current.document:
                 # A PATCH that changes nothing, such as adding a value the
                 # user has, leaves lastModified and the version alone
                 # (RFC 7644 §3.5.2.1).
                 return current
-            record = user_store.replace_user(
-                current.id,
-                fields,
-                now=self.settings.clock(),
-                expected_version=current.version,
-            )
-            if not record.active:
-                _check_an_admin_remains("deactivated")
-            return record
+            if password_hash is not None:
+                fields = dataclasses.replace(fields, password_hash=password_hash)
+            return self._write_user(current, fields)
 
     def delete_user(
         self, user_id: str, precondition: Precondition | None = None
@@ -173,6 +155,19 @@ class Provisioning:
             _check(precondition, current.version)
             user_store.delete_user(current.id)
             _check_an_admin_remains("deleted")
+
+    def _write_user(self, current: UserRecord, fields: UserFields) -> UserRecord:
+        """Replace the locked ``current`` with ``fields``, in its transaction."""
+        check_immutable(self.user_type, current.document, fields.document)
+        record = user_store.replace_user(
+            current.id,
+            fields,
+            now=self.settings.clock(),
+            expected_version=current.version,
+        )
+        if not record.active:
+            _check_an_admin_remains("deactivated")
+        return record
 
     def _lock_user(self, storage_id: int, user_id: str) -> UserRecord:
         record = user_store.lock_user(storage_id)
