@@ -36,7 +36,7 @@ import seed
 import servers
 import wrk
 from cpus import Pinning
-from report import Comparison, Pair, Target
+from report import Comparison, Pair, Target, replace_section
 from run import Plan
 from servers import Running
 from wrk import Load, Measurement, Scenario
@@ -117,7 +117,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     print(section)
     if not plan.quick:
-        write_results(section)
+        replace_section(RESULTS, START, END, section)
         print(f"\nWrote {RESULTS}", file=sys.stderr)
     return 1 if http.comparison.ratio is None else 0
 
@@ -409,22 +409,6 @@ def _percent(ratio: float | None) -> str:
 def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     lines = [header, ["---"] * len(header), *rows]
     return "\n".join(f"| {' | '.join(cells)} |" for cells in lines)
-
-
-def write_results(section: str) -> None:
-    """Replace this script's section of RESULTS.md, or append it; keep the rest.
-
-    The file is read right before it is written, since other scripts write
-    their own sections of it.
-    """
-    current = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n"
-    block = f"{START}\n{section}\n\n{END}"
-    if START in current and END in current:
-        head, rest = current.split(START, 1)
-        current = f"{head}{block}{rest.split(END, 1)[1]}"
-    else:
-        current = f"{current.rstrip()}\n\n{block}\n"
-    RESULTS.write_text(current)
 
 
 def _progress(message: str) -> None:

@@ -44,6 +44,8 @@ BENCH_DIR = Path(__file__).resolve().parent
 ROOT = BENCH_DIR.parent
 sys.path.insert(0, str(ROOT))
 
+from report import replace_section  # noqa: E402
+
 import storage  # noqa: E402
 from scim_server.app import create_app  # noqa: E402
 from scim_server.schema import USER_SCHEMA  # noqa: E402
@@ -278,7 +280,7 @@ def main() -> int:
     print(text)
     (OUT_DIR / "bulk.json").write_text(json.dumps(report, indent=2))
     if args.write:
-        write_results(text)
+        replace_section(RESULTS, START, END, text)
     return 0
 
 
@@ -338,23 +340,6 @@ def _revision() -> str:
     commit = git("rev-parse", "--short", "HEAD") or "unknown"
     changed = git("status", "--porcelain", "--untracked-files=no")
     return f"{commit} with local changes" if changed else commit
-
-
-def write_results(text: str) -> None:
-    """Replace this script's section of RESULTS.md, or append it; keep the rest.
-
-    The file is read right before it is written, since other scripts write
-    their own sections of it.
-    """
-    current = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n"
-    block = f"{START}\n{text}\n{END}"
-    if START in current and END in current:
-        head, rest = current.split(START, 1)
-        tail = rest.split(END, 1)[1]
-        current = f"{head}{block}{tail}"
-    else:
-        current = f"{current.rstrip()}\n\n{block}\n"
-    RESULTS.write_text(current)
 
 
 if __name__ == "__main__":

@@ -36,6 +36,8 @@ import falcon.testing
 BENCH_DIR = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH_DIR.parent))
 
+from report import replace_section  # noqa: E402
+
 import storage  # noqa: E402
 from scim_server.app import create_app  # noqa: E402
 from scim_server.bootstrap import initialise  # noqa: E402
@@ -231,7 +233,7 @@ def main() -> int:
     OUT_DIR.mkdir(exist_ok=True)
     (OUT_DIR / "filters.json").write_text(json.dumps(report, indent=2))
     if args.write:
-        write_results(text)
+        replace_section(RESULTS, START, END, text)
     return 0
 
 
@@ -276,18 +278,6 @@ def render(report: Report, args: argparse.Namespace, minutes: float) -> str:
             "",
         ]
     return "\n".join(lines)
-
-
-def write_results(text: str) -> None:
-    current = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n"
-    block = f"{START}\n{text}\n{END}"
-    if START in current and END in current:
-        head, rest = current.split(START, 1)
-        tail = rest.split(END, 1)[1]
-        current = f"{head}{block}{tail}"
-    else:
-        current = f"{current.rstrip()}\n\n{block}\n"
-    RESULTS.write_text(current)
 
 
 if __name__ == "__main__":

@@ -37,6 +37,8 @@ import falcon.testing
 BENCH_DIR = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH_DIR.parent))
 
+from report import replace_section  # noqa: E402
+
 import storage  # noqa: E402
 from scim_server.app import create_app  # noqa: E402
 from scim_server.bootstrap import initialise  # noqa: E402
@@ -179,7 +181,6 @@ def run(label: str, url: str, members: int) -> dict[str, Any]:
 def report(results: list[dict[str, Any]], members: int, command: str) -> str:
     now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
     lines = [
-        START,
         "## Group membership: one member's PATCH as the group grows",
         "",
         f"- Date: {now}; {os.cpu_count()} CPUs; Python {platform.python_version()}",
@@ -208,19 +209,7 @@ def report(results: list[dict[str, Any]], members: int, command: str) -> str:
                 f"| {name} | {small:.2f} | {large:.2f} | {ratio:.2f}x | {verdict} |"
             )
         lines.append("")
-    lines.append(END)
     return "\n".join(lines)
-
-
-def write_section(section: str) -> None:
-    text = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n"
-    if START in text and END in text:
-        before, rest = text.split(START, 1)
-        after = rest.split(END, 1)[1]
-        text = before + section + after
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    RESULTS.write_text(text)
 
 
 def main() -> int:
@@ -253,7 +242,7 @@ def main() -> int:
     section = report(results, args.members, command)
     print(section)
     if args.write:
-        write_section(section)
+        replace_section(RESULTS, START, END, section)
     misses = [
         name
         for result in results

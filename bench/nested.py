@@ -47,6 +47,8 @@ import falcon.testing
 BENCH_DIR = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH_DIR.parent))
 
+from report import replace_section  # noqa: E402
+
 import storage  # noqa: E402
 from scim_server.app import create_app  # noqa: E402
 from scim_server.bootstrap import initialise  # noqa: E402
@@ -232,7 +234,6 @@ def run(label: str, url: str, groups: int, users: int) -> dict[str, Any]:
 def report(results: list[dict[str, Any]], groups: int, users: int, command: str) -> str:
     now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
     lines = [
-        START,
         "## Nested groups: a user in 50 groups ten deep against one in one group",
         "",
         f"- Date: {now}; {os.cpu_count()} CPUs; Python {platform.python_version()}",
@@ -270,21 +271,8 @@ def report(results: list[dict[str, Any]], groups: int, users: int, command: str)
         " as for a group with nothing nested in it; compiling the filter for"
         " the count and again for the page makes that walk twice a request.",
         "",
-        END,
     ]
     return "\n".join(lines)
-
-
-def write_section(section: str) -> None:
-    """Replace this script's section of RESULTS.md, reading the file afresh."""
-    text = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n"
-    if START in text and END in text:
-        before, rest = text.split(START, 1)
-        after = rest.split(END, 1)[1]
-        text = before + section + after
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    RESULTS.write_text(text)
 
 
 def main() -> int:
@@ -318,7 +306,7 @@ def main() -> int:
     section = report(results, args.groups, args.users, command)
     print(section)
     if args.write:
-        write_section(section)
+        replace_section(RESULTS, START, END, section)
     return 0
 
 

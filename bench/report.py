@@ -156,12 +156,22 @@ def markdown(context: Context, setup: Setup, comparisons: Sequence[Comparison]) 
 
 
 def write_results(path: Path, section: str) -> None:
-    """Put ``section`` between the markers in ``path``, keeping the rest."""
-    block = f"{BEGIN}\n\n{section}\n\n{END}"
+    """Put run.py's ``section`` between its markers in ``path``."""
+    replace_section(path, BEGIN, END, f"\n{section}\n")
+
+
+def replace_section(path: Path, begin: str, end: str, section: str) -> None:
+    """Put ``section`` between ``begin`` and ``end`` in ``path``, keep the rest.
+
+    Each benchmark script owns one marked section of RESULTS.md; a section
+    not there yet is appended. The file is read right before it is written,
+    since other scripts write their own sections of it.
+    """
+    block = f"{begin}\n{section.strip(chr(10))}\n{end}"
     text = path.read_text() if path.exists() else RESULTS_PREAMBLE
-    start, end = text.find(BEGIN), text.find(END)
-    if start != -1 and end > start:
-        text = text[:start] + block + text[end + len(END) :]
+    start, stop = text.find(begin), text.find(end)
+    if start != -1 and stop > start:
+        text = text[:start] + block + text[stop + len(end) :]
     else:
         text = f"{text.rstrip()}\n\n{block}\n"
     path.write_text(text)
