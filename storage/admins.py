@@ -5,9 +5,9 @@ from __future__ import annotations
 import peewee
 
 from storage.models import Group, Membership, User
+from storage.nesting import EVERYONE, groups_within
 
 ADMINS = "admins"
-EVERYONE = "users"
 
 
 def an_active_admin_exists() -> bool:
@@ -20,7 +20,7 @@ def an_active_admin_exists() -> bool:
     down from ``admins`` through the groups nested in it, so its cost
     follows the size of that tree, not the number of users.
     """
-    tree = _groups_within(ADMINS)
+    tree = groups_within(Group.select(Group.id).where(Group.builtin == ADMINS))
     # The members of the tree first, then whether one is an active user: in
     # a join, SQLite began with every active user and found the admins last.
     members = (
@@ -45,18 +45,3 @@ def an_active_admin_exists() -> bool:
     )
     active = User.select(peewee.SQL("1")).where(User.active == True)  # noqa: E712
     return bool(everyone.exists() and active.exists())
-
-
-def _groups_within(name: str) -> peewee.CTE:
-    """The built-in group ``name`` and every group nested in it."""
-    top = (
-        Group.select(Group.id.alias("group_id"))
-        .where(Group.builtin == name)
-        .cte("scim_admin_tree", recursive=True, columns=("group_id",))
-    )
-    below = (
-        Membership.select(Membership.member_id)
-        .join(top, on=(Membership.group == top.c.group_id))
-        .where(Membership.member_type == "Group")
-    )
-    return top.union(below)
